@@ -1,0 +1,215 @@
+"""Errors, in two layers.
+
+The domain layer (``JWTAuthError`` and its subclasses) knows nothing of HTTP;
+the token, revocation and session modules raise it. ``to_api_exception``
+translates each domain error once, at the edge, into a DRF ``APIException``
+subclass with a status and a stable ``default_code``; ``exception_handler``
+renders every DRF error as ``{"error": {"code", "message"}}`` (SPEC §4).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+# --- domain errors: no HTTP here -------------------------------------------------
+
+
+class JWTAuthError(Exception):
+    """Base of every error jwtauth raises below the HTTP edge."""
+
+
+class KeyConfigurationError(JWTAuthError):
+    """A key in ``JWTAUTH`` cannot be used (reported by the system checks)."""
+
+
+class TokenError(JWTAuthError):
+    """An access token was presented and is not acceptable."""
+
+
+class TokenExpired(TokenError):
+    pass
+
+
+class TokenInvalid(TokenError):
+    pass
+
+
+class TokenRevoked(TokenError):
+    pass
+
+
+class RevocationUnavailable(JWTAuthError):
+    """The revocation store could not be reached and failing open is off."""
+
+
+class RefreshTokenInvalid(JWTAuthError):
+    """Unknown, expired, revoked or reused refresh token."""
+
+
+class CredentialsInvalid(JWTAuthError):
+    pass
+
+
+# --- HTTP errors: what a client sees -----------------------------------------------
+
+
+class NoToken(exceptions.NotAuthenticated):
+    default_detail = _("Authentication credentials were not provided.")
+    default_code = "NO_TOKEN"
+
+
+class BearerError(exceptions.AuthenticationFailed):
+    """A 401 that RFC 6750 says carries ``error="invalid_token"`` in its challenge."""
+
+    bearer_error = "invalid_token"
+
+
+class ExpiredToken(BearerError):
+    default_detail = _("The access token has expired.")
+    default_code = "TOKEN_EXPIRED"
+
+
+class InvalidToken(BearerError):
+    default_detail = _("The access token is invalid.")
+    default_code = "INVALID_TOKEN"
+
+
+class RevokedToken(BearerError):
+    default_detail = _("The access token has been revoked.")
+    default_code = "TOKEN_REVOKED"
+
+
+class InvalidCredentials(exceptions.AuthenticationFailed):
+    default_detail = _("Unable to log in with the provided credentials.")
+    default_code = "INVALID_CREDENTIALS"
+
+
+class NoRefreshToken(exceptions.AuthenticationFailed):
+    default_detail = _("No refresh token was provided.")
+    default_code = "NO_REFRESH_TOKEN"
+
+
+class InvalidRefreshToken(exceptions.AuthenticationFailed):
+    default_detail = _("The refresh token is invalid, expired or revoked.")
+    default_code = "INVALID_REFRESH_TOKEN"
+
+
+class InvalidRequest(exceptions.ValidationError):
+    default_detail = _("The request is malformed.")
+    default_code = "INVALID_REQUEST"
+
+
+class CSRFFailed(exceptions.PermissionDenied):
+    default_detail = _("CSRF check failed.")
+    default_code = "CSRF_FAILED"
+
+
+class NotFound(exceptions.NotFound):
+    default_detail = _("Not found.")
+    default_code = "NOT_FOUND"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The token revocation store is unavailable; try again later.")
+    default_code = "REVOCATION_UNAVAILABLE"
+
+
+_TRANSLATIONS: dict[type[JWTAuthError], type[exceptions.APIException]] = {
+    TokenExpired: ExpiredToken,
+    TokenInvalid: InvalidToken,
+    TokenRevoked: RevokedToken,
+    RevocationUnavailable: ServiceUnavailable,
+    RefreshTokenInvalid: InvalidRefreshToken,
+    CredentialsInvalid: InvalidCredentials,
+}
+
+
+def to_api_exception(error: JWTAuthError) -> exceptions.APIException:
+    """The one place a domain error becomes an HTTP error."""
+    for domain_class in type(error).__mro__:
+        api_class = _TRANSLATIONS.get(domain_class)
+        if api_class is not None:
+            return api_class()
+    raise error
+
+
+# --- rendering -------------------------------------------------------------------------
+
+# Codes for DRF's own exceptions, so every error has an upper-case code.
+_DRF_CODES: dict[type[exceptions.APIException], str] = {
+    exceptions.NotAuthenticated: "NO_TOKEN",
+    exceptions.AuthenticationFailed: "INVALID_TOKEN",
+    exceptions.ParseError: "INVALID_REQUEST",
+    exceptions.ValidationError: "INVALID_REQUEST",
+    exceptions.UnsupportedMediaType: "INVALID_REQUEST",
+    exceptions.PermissionDenied: "PERMISSION_DENIED",
+    exceptions.NotFound: "NOT_FOUND",
+    exceptions.MethodNotAllowed: "METHOD_NOT_ALLOWED",
+    exceptions.NotAcceptable: "NOT_ACCEPTABLE",
+    exceptions.Throttled: "RATE_LIMITED",
+}
+
+_DETAIL_MESSAGES = {
+    "INVALID_REQUEST": _("The request is malformed."),
+    "RATE_LIMITED": _("Too many requests; try again later."),
+}
+
+
+def error_code(exc: exceptions.APIException) -> str:
+    """The envelope's code: our own ``default_code``, else one for DRF's class."""
+    own = getattr(type(exc), "default_code", "")
+    if own.isupper():
+        return str(own)
+    for cls in type(exc).__mro__:
+        code = _DRF_CODES.get(cls)
+        if code is not None:
+            return code
+    return "ERROR"
+
+
+def _message(exc: exceptions.APIException, code: str) -> str:
+    detail = exc.detail
+    if isinstance(detail, (dict, list)):
+        return str(_DETAIL_MESSAGES.get(code, exc.default_detail))
+    return str(detail)
+
+
+def error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields is not None:
+        error["fields"] = fields
+    return {"error": error}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF ``EXCEPTION_HANDLER`` that renders every API error in jwtauth's envelope."""
+    # Imported here: rest_framework.views reads DRF settings, which import this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, JWTAuthError) and not isinstance(exc, KeyConfigurationError):
+        exc = to_api_exception(exc)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if not isinstance(exc, exceptions.APIException):
+        # Django's Http404 and PermissionDenied, which DRF has already translated.
+        exc = (
+            exceptions.NotFound()
+            if response.status_code == status.HTTP_404_NOT_FOUND
+            else exceptions.PermissionDenied()
+        )
+    code = error_code(exc)
+    fields = exc.detail if isinstance(exc.detail, dict) else None
+    response.data = error_body(code, _message(exc, code), fields)
+    bearer_error = getattr(exc, "bearer_error", None)
+    challenge = response.headers.get("WWW-Authenticate")
+    if bearer_error and challenge and challenge.startswith("Bearer"):
+        response.headers["WWW-Authenticate"] = (
+            f'{challenge}, error="{bearer_error}", error_description="{_message(exc, code)}"'
+        )
+    return response

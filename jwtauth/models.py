@@ -1,0 +1,101 @@
+"""Sessions (refresh-token families) and the digests of their refresh tokens.
+
+No refresh token is ever stored: only its SHA-256 digest, which is what a
+refresh looks up. Rows change only through ``jwtauth.sessions``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class SessionQuerySet(models.QuerySet["Session"]):
+    def live(self) -> SessionQuerySet:
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class Session(models.Model):
+    """One login: the family of refresh tokens that rotation derives from it.
+
+    Its ``id`` is the ``sid`` claim of every access token issued in it.
+    ``expires_at`` is absolute: rotation never extends it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="jwtauth_sessions",
+        verbose_name=_("user"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoke_reason = models.CharField(_("revoke reason"), max_length=32, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "revoked_at"], name="jwtauth_session_user_idx"),
+            models.Index(fields=["expires_at"], name="jwtauth_session_expires_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"session {self.pk} of user {self.user_id}"
+
+    @property
+    def sid(self) -> str:
+        return str(self.pk)
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class RefreshToken(models.Model):
+    """A refresh token of a session, by digest; ``used_at`` marks it consumed."""
+
+    session = models.ForeignKey(
+        Session,
+        on_delete=models.CASCADE,
+        related_name="refresh_tokens",
+        verbose_name=_("session"),
+    )
+    digest = models.CharField(_("SHA-256 digest"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refresh token")
+        verbose_name_plural = _("refresh tokens")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["expires_at"], name="jwtauth_refresh_expires_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"refresh token {self.pk} of {self.session}"
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.used_at is not None:
+            return "rotated"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "active"

@@ -1,0 +1,55 @@
+"""Request bodies of the jwtauth endpoints: strict types, bounded sizes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+# Long enough for any passphrase; short enough that a hasher never chews megabytes.
+MAX_PASSWORD_LENGTH = 1024
+MAX_IDENTIFIER_LENGTH = 254
+
+
+class StrictCharField(serializers.CharField):
+    """A ``CharField`` that refuses numbers and booleans instead of stringifying them."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class LoginSerializer(serializers.Serializer[Any]):
+    email = StrictCharField(required=False, max_length=MAX_IDENTIFIER_LENGTH)
+    password = StrictCharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
+    transport = serializers.ChoiceField(choices=["body", "cookie"], required=False)
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        username_field = get_user_model().USERNAME_FIELD
+        if username_field not in fields:
+            fields[username_field] = StrictCharField(
+                required=False, max_length=MAX_IDENTIFIER_LENGTH
+            )
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        username_field = get_user_model().USERNAME_FIELD
+        given = [name for name in {username_field, "email"} if attrs.get(name)]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                _("Give exactly one of %(fields)s.")
+                % {"fields": " or ".join(sorted({username_field, "email"}))}
+            )
+        return attrs
+
+
+class RefreshSerializer(serializers.Serializer[Any]):
+    refreshToken = StrictCharField(required=False, max_length=256, trim_whitespace=False)
+
+
+class LogoutSerializer(RefreshSerializer):
+    pass

@@ -1,0 +1,169 @@
+"""Access tokens: encode and verify. Pure functions: no HTTP, no database, no cache.
+
+An access token is a compact JWS with header ``{"alg", "typ": "at+jwt", "kid"}``
+(RFC 9068). Verification picks the key by ``kid`` from our own key ring, allows
+only that key's algorithm, then checks every registered claim's presence, JSON
+type and value itself, so nothing depends on PyJWT's leniency (it accepts
+``"exp": "999"``, for one).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import secrets
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import jwt
+from jwt.exceptions import InvalidSignatureError, PyJWTError
+
+from .conf import app_settings
+from .exceptions import TokenExpired, TokenInvalid
+from .keys import key_ring
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+TOKEN_TYPE = "at+jwt"
+MAX_TOKEN_LENGTH = 8192
+
+# Registered claims that jwtauth itself sets; a hook cannot override them.
+RESERVED_CLAIMS = frozenset({"sub", "iat", "nbf", "exp", "jti", "sid", "type", "iss", "aud"})
+
+_jws = jwt.PyJWS(options={"verify_signature": True})
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """An issued access token and the claims it carries."""
+
+    token: str
+    claims: dict[str, Any]
+
+    @property
+    def jti(self) -> str:
+        return str(self.claims["jti"])
+
+    @property
+    def expires_at(self) -> float:
+        return float(self.claims["exp"])
+
+
+def default_claims(user: AbstractBaseUser) -> dict[str, Any]:
+    """The ``CLAIMS_HOOK`` default: the user's email and group names."""
+    claims: dict[str, Any] = {"email": getattr(user, "email", "") or ""}
+    groups = getattr(user, "groups", None)
+    claims["roles"] = sorted(groups.values_list("name", flat=True)) if groups is not None else []
+    return claims
+
+
+def issued_at(now: float) -> float:
+    """``iat`` keeps millisecond precision so revocation cutoffs can split a second."""
+    return math.floor(now * 1000) / 1000
+
+
+def encode_access_token(
+    user: AbstractBaseUser, session_id: str, *, now: float | None = None
+) -> AccessToken:
+    now = time.time() if now is None else now
+    claims: dict[str, Any] = {}
+    hook_claims = app_settings.CLAIMS_HOOK(user) or {}
+    claims.update({k: v for k, v in hook_claims.items() if k not in RESERVED_CLAIMS})
+    claims.update(
+        {
+            "sub": str(user.pk),
+            "iat": issued_at(now),
+            "nbf": int(now),
+            "exp": int(now) + app_settings.ACCESS_TOKEN_LIFETIME,
+            "jti": secrets.token_urlsafe(16),
+            "sid": session_id,
+            "type": "access",
+        }
+    )
+    if app_settings.ISSUER is not None:
+        claims["iss"] = app_settings.ISSUER
+    if app_settings.AUDIENCE is not None:
+        claims["aud"] = app_settings.AUDIENCE
+    signing = key_ring().signing
+    token = jwt.encode(
+        claims,
+        signing.material,
+        algorithm=signing.algorithm,
+        headers={"typ": TOKEN_TYPE, "kid": signing.kid},
+    )
+    return AccessToken(token=token, claims=claims)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"non-finite number {name}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_string(value: Any) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+_CLAIM_TYPES = {
+    "sub": _is_string,
+    "jti": _is_string,
+    "sid": _is_string,
+    "iat": _is_number,
+    "nbf": _is_number,
+    "exp": _is_number,
+}
+
+
+def decode_access_token(token: str, *, now: float | None = None) -> dict[str, Any]:
+    """Verify ``token`` and return its claims, or raise ``TokenInvalid``/``TokenExpired``."""
+    if len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+        raise TokenInvalid("token too long or not ASCII")
+    try:
+        header = jwt.get_unverified_header(token)
+    except PyJWTError as exc:
+        raise TokenInvalid(str(exc)) from exc
+    if header.get("typ") != TOKEN_TYPE or "crit" in header:
+        raise TokenInvalid("unexpected token type or critical header")
+    kid = header.get("kid")
+    key = key_ring().verifying.get(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise TokenInvalid("unknown kid")
+    try:
+        decoded = _jws.decode_complete(token, key.material, algorithms=[key.algorithm])
+    except InvalidSignatureError as exc:
+        raise TokenInvalid("bad signature") from exc
+    except PyJWTError as exc:
+        raise TokenInvalid(str(exc)) from exc
+    try:
+        claims = json.loads(decoded["payload"], parse_constant=_reject_constant)
+    except ValueError as exc:  # also UnicodeDecodeError
+        raise TokenInvalid("payload is not JSON") from exc
+    if not isinstance(claims, dict):
+        raise TokenInvalid("payload is not a JSON object")
+    validate_claims(claims, now=time.time() if now is None else now)
+    return claims
+
+
+def validate_claims(claims: dict[str, Any], *, now: float) -> None:
+    for name, has_type in _CLAIM_TYPES.items():
+        if not has_type(claims.get(name)):
+            raise TokenInvalid(f"claim {name!r} is missing or of the wrong type")
+    if not all(math.isfinite(claims[name]) for name in ("iat", "nbf", "exp")):
+        raise TokenInvalid("non-finite time claim")
+    if claims.get("type") != "access":
+        raise TokenInvalid("not an access token")
+    for name, expected in (("iss", app_settings.ISSUER), ("aud", app_settings.AUDIENCE)):
+        if expected is not None and claims.get(name) != expected:
+            raise TokenInvalid(f"claim {name!r} does not match")
+    if app_settings.AUDIENCE is None and "aud" in claims:
+        # RFC 7519 §4.1.3: a recipient not named in ``aud`` must reject the token.
+        raise TokenInvalid("token is meant for another audience")
+    leeway = app_settings.LEEWAY
+    if claims["iat"] > now + leeway or claims["nbf"] > now + leeway:
+        raise TokenInvalid("token used before it was issued")
+    if claims["exp"] <= now - leeway:
+        raise TokenExpired("token has expired")

@@ -1,0 +1,135 @@
+"""Shared fixtures, and the rule about services: in CI they must be there.
+
+Outside CI, tests marked ``postgres`` or ``redis`` are skipped when
+``DATABASE_URL`` / ``REDIS_URL`` are not set, and the run says so at the end.
+In CI (``CI`` set) a missing or unreachable service stops the run with an error.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from django.core.cache import caches
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests.factories import PASSWORD, UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}
+DATABASE_URL = os.environ.get("DATABASE_URL")
+REDIS_URL = os.environ.get("REDIS_URL")
+
+
+def _redis_reachable(url: str) -> str | None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _postgres_reachable(url: str) -> str | None:
+    import dj_database_url
+    import psycopg
+
+    config = dj_database_url.parse(url)
+    try:
+        psycopg.connect(
+            host=config["HOST"] or None,
+            port=config["PORT"] or None,
+            user=config["USER"] or None,
+            password=config["PASSWORD"] or None,
+            dbname="postgres",
+            connect_timeout=3,
+        ).close()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgres: needs a real PostgreSQL (DATABASE_URL)")
+    config.addinivalue_line("markers", "redis: needs a real Redis (REDIS_URL)")
+    if not IN_CI:
+        return
+    problems = []
+    if not DATABASE_URL or not DATABASE_URL.startswith("postgres"):
+        problems.append("DATABASE_URL must point at PostgreSQL in CI")
+    elif error := _postgres_reachable(DATABASE_URL):
+        problems.append(f"PostgreSQL at DATABASE_URL is unreachable: {error}")
+    if not REDIS_URL:
+        problems.append("REDIS_URL must be set in CI")
+    elif error := _redis_reachable(REDIS_URL):
+        problems.append(f"Redis at REDIS_URL is unreachable: {error}")
+    if problems:
+        pytest.exit("CI needs its services: " + "; ".join(problems), returncode=3)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    on_postgres = bool(DATABASE_URL and DATABASE_URL.startswith("postgres"))
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL"))
+        if "redis" in item.keywords and not REDIS_URL:
+            item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL"))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    database = "PostgreSQL" if DATABASE_URL else "SQLite (set DATABASE_URL for PostgreSQL)"
+    cache = "Redis" if REDIS_URL else "local memory (set REDIS_URL for Redis)"
+    return f"jwtauth: database {database}; revocation store {cache}; CI={IN_CI}"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    skipped = terminalreporter.stats.get("skipped", [])
+    if skipped:
+        terminalreporter.write_line(
+            f"jwtauth: {len(skipped)} tests skipped for want of a service "
+            "(see 'needs PostgreSQL' / 'needs Redis' above); CI runs them all.",
+            yellow=True,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _clear_revocation_store() -> None:
+    caches["default"].clear()
+
+
+@pytest.fixture
+def client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db: None) -> Any:
+    return UserFactory()
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def login(client: APIClient, password: str) -> Any:
+    """``login(user)`` -> the JSON body of a successful body-transport login."""
+
+    def do_login(user: Any, **extra: Any) -> dict[str, Any]:
+        response = client.post(
+            "/auth/login/",
+            {"username": user.username, "password": password, **extra},
+            format="json",
+        )
+        assert response.status_code == 200, response.content
+        return response.json()  # type: ignore[no-any-return]
+
+    return do_login
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"

@@ -1,0 +1,49 @@
+"""Test settings: PostgreSQL / Redis when DATABASE_URL / REDIS_URL are set, else SQLite / LocMem."""
+
+from __future__ import annotations
+
+import os
+
+import dj_database_url
+
+from example_project.settings import *  # noqa: F403
+from example_project.settings import BASE_DIR
+
+DEBUG = False
+SECRET_KEY = "tests-only-secret-key-that-is-long-enough-for-hs256-0123456789"
+ALLOWED_HOSTS = ["*"]
+
+DATABASE_URL = os.environ.get("DATABASE_URL")
+REDIS_URL = os.environ.get("REDIS_URL")
+
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(BASE_DIR / ".test-default.sqlite3"),
+            # A file, not :memory:, so that threads in concurrency tests share it.
+            "TEST": {"NAME": str(BASE_DIR / ".test-db.sqlite3")},
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        }
+    }
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "jwtauth-tests",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+JWTAUTH = {
+    "SIGNING_KEY": "tests-only-hmac-signing-key-of-at-least-32-bytes!!",
+    "COOKIE_SECURE": True,
+}
