@@ -43,7 +43,6 @@ else:
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-JWTAUTH = {
-    "SIGNING_KEY": "tests-only-hmac-signing-key-of-at-least-32-bytes!!",
-    "COOKIE_SECURE": True,
-}
+# The defaults: the signing key falls back to SECRET_KEY, so a test's
+# override_settings(JWTAUTH={...}) keeps verifying tokens issued outside it.
+JWTAUTH: dict[str, object] = {}

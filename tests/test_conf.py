@@ -1,0 +1,74 @@
+"""Settings are read at call time and follow override_settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+
+from jwtauth.conf import DEFAULTS, app_settings
+from jwtauth.tokens import default_claims
+
+
+def test_defaults_match_the_spec() -> None:
+    assert app_settings.ALGORITHM == "HS256"
+    assert app_settings.ACCESS_TOKEN_LIFETIME == 15 * 60
+    assert app_settings.REFRESH_TOKEN_LIFETIME == 7 * 24 * 3600
+    assert app_settings.SESSION_MAX_LIFETIME == 30 * 24 * 3600
+    assert app_settings.LEEWAY == 0
+    assert app_settings.ROTATE_REFRESH_TOKENS is True
+    assert app_settings.USER_MODE == "database"
+    assert app_settings.REVOCATION_CACHE == "default"
+    assert app_settings.REVOCATION_FAIL_OPEN is False
+    assert app_settings.ACCESS_COOKIE_NAME == "accessToken"
+    assert app_settings.REFRESH_COOKIE_NAME == "refreshToken"
+    assert app_settings.COOKIE_SECURE is True
+    assert app_settings.COOKIE_SAMESITE == "Strict"
+    assert app_settings.COOKIE_DOMAIN is None
+    assert app_settings.DEFAULT_TRANSPORT == "body"
+    assert app_settings.ISSUER is None
+    assert app_settings.AUDIENCE is None
+    assert app_settings.SIGNING_KEY is None
+    assert app_settings.SIGNING_KEY_ID is None
+    assert app_settings.VERIFYING_KEYS == []
+    assert app_settings.MAX_SESSIONS_PER_USER is None
+    assert app_settings.NUM_PROXIES is None
+    assert app_settings.CLAIMS_HOOK is default_claims
+    assert app_settings.LOGIN_THROTTLE_RATES == DEFAULTS["LOGIN_THROTTLE_RATES"]
+    assert app_settings.REFRESH_THROTTLE_RATE == DEFAULTS["REFRESH_THROTTLE_RATE"]
+
+
+def test_override_settings_is_seen_and_then_forgotten() -> None:
+    with override_settings(JWTAUTH={"ACCESS_TOKEN_LIFETIME": timedelta(minutes=5)}):
+        assert app_settings.ACCESS_TOKEN_LIFETIME == 300
+    assert app_settings.ACCESS_TOKEN_LIFETIME == 900
+
+
+@pytest.mark.parametrize(("value", "seconds"), [(60, 60), (2.5, 2), (timedelta(hours=1), 3600)])
+def test_lifetimes_accept_seconds_or_timedelta(value: object, seconds: int) -> None:
+    with override_settings(JWTAUTH={"REFRESH_TOKEN_LIFETIME": value, "LEEWAY": value}):
+        assert app_settings.REFRESH_TOKEN_LIFETIME == seconds
+        assert app_settings.LEEWAY == seconds
+
+
+def test_claims_hook_accepts_a_callable_or_an_import_string() -> None:
+    def hook(user: object) -> dict[str, object]:
+        return {}
+
+    with override_settings(JWTAUTH={"CLAIMS_HOOK": hook}):
+        assert app_settings.CLAIMS_HOOK is hook
+    with override_settings(JWTAUTH={"CLAIMS_HOOK": "tests.test_conf.test_defaults_match_the_spec"}):
+        assert app_settings.CLAIMS_HOOK is test_defaults_match_the_spec
+
+
+def test_integer_settings_are_coerced() -> None:
+    with override_settings(JWTAUTH={"MAX_SESSIONS_PER_USER": "3", "NUM_PROXIES": 2}):
+        assert app_settings.MAX_SESSIONS_PER_USER == 3
+        assert app_settings.NUM_PROXIES == 2
+
+
+def test_unrelated_setting_changes_keep_the_cache() -> None:
+    assert app_settings.ALGORITHM == "HS256"
+    with override_settings(TIME_ZONE="Europe/Paris"):
+        assert "ALGORITHM" in vars(app_settings)

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from jwtauth import sessions
+from jwtauth.models import RefreshToken, Session
+
+pytestmark = pytest.mark.django_db
+
+
+def test_str_shows_no_secret(user: Any) -> None:
+    issued = sessions.start_session(user)
+    token = RefreshToken.objects.get()
+    assert str(issued.session) == f"session {issued.session.pk} of user {user.pk}"
+    for text in (str(token), str(issued.session)):
+        assert issued.refresh not in text
+        assert token.digest not in text
+
+
+def test_statuses(user: Any) -> None:
+    issued = sessions.start_session(user)
+    token = RefreshToken.objects.get()
+    assert token.status == "active"
+    assert issued.session.is_active
+    token.expires_at = timezone.now() - timedelta(seconds=1)
+    assert token.status == "expired"
+    token.used_at = timezone.now()
+    assert token.status == "rotated"
+    token.revoked_at = timezone.now()
+    assert token.status == "revoked"
+    issued.session.revoked_at = timezone.now()
+    assert not issued.session.is_active
+
+
+def test_live_sessions(user: Any) -> None:
+    live, revoked, expired = (sessions.start_session(user).session for _ in range(3))
+    Session.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now())
+    Session.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
+    assert list(Session.objects.live()) == [live]

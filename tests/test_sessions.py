@@ -1,0 +1,292 @@
+"""Issue, rotate, revoke: jwtauth.sessions, including exactly-once rotation under real threads."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+
+from jwtauth import revocation, sessions
+from jwtauth.exceptions import RefreshTokenInvalid, TokenRevoked
+from jwtauth.models import RefreshToken, Session
+from jwtauth.signals import refresh_token_reused, session_revoked, tokens_issued
+from jwtauth.tokens import decode_access_token
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def check_access(token: str) -> None:
+    revocation.check(decode_access_token(token))
+
+
+def test_start_session_stores_only_the_digest(user: Any) -> None:
+    issued = sessions.start_session(user, user_agent="curl/8", ip_address="10.1.2.3")
+
+    stored = RefreshToken.objects.get(session=issued.session)
+    assert stored.digest == hashlib.sha256(issued.refresh.encode()).hexdigest()
+    assert issued.refresh not in {stored.digest, str(stored)}
+    assert len(issued.refresh) >= 43  # 256 bits of URL-safe base64
+    assert issued.session.user_agent == "curl/8"
+    assert issued.session.ip_address == "10.1.2.3"
+    assert issued.access.claims["sid"] == issued.session.sid
+
+
+def test_session_expiry_is_absolute_and_caps_the_refresh_token(user: Any) -> None:
+    jwtauth = {"SESSION_MAX_LIFETIME": 60, "REFRESH_TOKEN_LIFETIME": 3600}
+    with override_settings(JWTAUTH=jwtauth):
+        issued = sessions.start_session(user)
+        rotated = sessions.rotate(issued.refresh)
+
+    assert rotated.refresh_expires_at == issued.session.expires_at
+    session = Session.objects.get(pk=issued.session.pk)
+    assert session.expires_at == issued.session.expires_at  # rotation never extends it
+    assert 0 < rotated.refresh_lifetime <= 60
+
+
+def test_rotate_issues_a_successor_in_the_same_session(user: Any) -> None:
+    issued = sessions.start_session(user)
+
+    rotated = sessions.rotate(issued.refresh)
+
+    assert rotated.refresh != issued.refresh
+    assert rotated.session.pk == issued.session.pk
+    assert rotated.access.claims["sid"] == issued.session.sid
+    old = RefreshToken.objects.get(digest=sessions.digest(issued.refresh))
+    assert old.status == "rotated"
+    assert RefreshToken.objects.get(digest=sessions.digest(rotated.refresh)).status == "active"
+
+
+def test_rotate_updates_last_used(user: Any) -> None:
+    issued = sessions.start_session(user)
+    Session.objects.filter(pk=issued.session.pk).update(
+        last_used_at=timezone.now() - timedelta(hours=1)
+    )
+
+    sessions.rotate(issued.refresh)
+
+    session = Session.objects.get(pk=issued.session.pk)
+    assert timezone.now() - session.last_used_at < timedelta(minutes=1)
+
+
+def test_reuse_revokes_the_whole_session_and_signals(user: Any) -> None:
+    issued = sessions.start_session(user)
+    successor = sessions.rotate(issued.refresh)
+    reused: list[dict[str, Any]] = []
+    revoked: list[dict[str, Any]] = []
+    refresh_token_reused.connect(lambda **kw: reused.append(kw), weak=False, dispatch_uid="t1")
+    session_revoked.connect(lambda **kw: revoked.append(kw), weak=False, dispatch_uid="t2")
+    try:
+        with pytest.raises(RefreshTokenInvalid):
+            sessions.rotate(issued.refresh)
+    finally:
+        refresh_token_reused.disconnect(dispatch_uid="t1")
+        session_revoked.disconnect(dispatch_uid="t2")
+
+    assert [kw["session"].pk for kw in reused] == [issued.session.pk]
+    assert [kw["reason"] for kw in revoked] == ["reuse"]
+    with pytest.raises(RefreshTokenInvalid):
+        sessions.rotate(successor.refresh)
+    with pytest.raises(TokenRevoked):
+        check_access(successor.access.token)
+    with pytest.raises(TokenRevoked):
+        check_access(issued.access.token)
+
+
+def test_reuse_of_a_revoked_session_does_not_signal_again(user: Any) -> None:
+    issued = sessions.start_session(user)
+    sessions.rotate(issued.refresh)
+    with pytest.raises(RefreshTokenInvalid):
+        sessions.rotate(issued.refresh)
+    reused: list[Any] = []
+    refresh_token_reused.connect(lambda **kw: reused.append(kw), weak=False, dispatch_uid="t3")
+    try:
+        with pytest.raises(RefreshTokenInvalid):
+            sessions.rotate(issued.refresh)
+    finally:
+        refresh_token_reused.disconnect(dispatch_uid="t3")
+    assert reused == []
+
+
+@pytest.mark.parametrize("raw", ["", "x" * 257, "unknown-token"])
+def test_rotate_rejects_unknown_or_malformed_tokens(raw: str) -> None:
+    with pytest.raises(RefreshTokenInvalid):
+        sessions.rotate(raw)
+
+
+def test_rotate_rejects_an_expired_token(user: Any) -> None:
+    issued = sessions.start_session(user)
+    RefreshToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    with pytest.raises(RefreshTokenInvalid):
+        sessions.rotate(issued.refresh)
+    assert not Session.objects.get(pk=issued.session.pk).revoked_at  # not theft
+
+
+def test_rotate_rejects_when_the_session_expired(user: Any) -> None:
+    issued = sessions.start_session(user)
+    Session.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    with pytest.raises(RefreshTokenInvalid):
+        sessions.rotate(issued.refresh)
+
+
+def test_rotate_rejects_an_inactive_user(user: Any) -> None:
+    issued = sessions.start_session(user)
+    type(user).objects.filter(pk=user.pk).update(is_active=False)
+
+    with pytest.raises(RefreshTokenInvalid):
+        sessions.rotate(issued.refresh)
+
+
+def test_rotate_rejects_a_revoked_session(user: Any) -> None:
+    issued = sessions.start_session(user)
+    sessions.revoke_sessions([issued.session.pk], reason="api")
+
+    with pytest.raises(RefreshTokenInvalid):
+        sessions.rotate(issued.refresh)
+
+
+def test_rotate_rejects_a_token_of_a_session_revoked_after_it_was_issued(user: Any) -> None:
+    """A successor inserted after a concurrent revocation is still dead: the session decides."""
+    issued = sessions.start_session(user)
+    Session.objects.filter(pk=issued.session.pk).update(revoked_at=timezone.now())
+
+    with pytest.raises(RefreshTokenInvalid):
+        sessions.rotate(issued.refresh)
+
+
+def test_without_rotation_the_refresh_token_is_kept(user: Any) -> None:
+    with override_settings(JWTAUTH={"ROTATE_REFRESH_TOKENS": False}):
+        issued = sessions.start_session(user)
+        first = sessions.rotate(issued.refresh)
+        second = sessions.rotate(issued.refresh)
+        sessions.revoke_sessions([issued.session.pk], reason="api")
+        with pytest.raises(RefreshTokenInvalid):
+            sessions.rotate(issued.refresh)
+
+    assert first.refresh == second.refresh == issued.refresh
+    assert first.access.jti != second.access.jti
+
+
+def test_revoke_sessions_counts_only_live_ones(user: Any) -> None:
+    one, two = sessions.start_session(user), sessions.start_session(user)
+
+    assert sessions.revoke_sessions([one.session.pk, two.session.pk], reason="api") == 2
+    assert sessions.revoke_sessions([one.session.pk], reason="api") == 0
+    assert RefreshToken.objects.filter(revoked_at__isnull=True).count() == 0
+    assert set(Session.objects.values_list("revoke_reason", flat=True)) == {"api"}
+
+
+def test_revoke_user_kills_every_token_but_not_later_ones(user: Any) -> None:
+    other = UserFactory()
+    mine = [sessions.start_session(user) for _ in range(2)]
+    theirs = sessions.start_session(other)
+
+    assert sessions.revoke_user(user, reason="logout_all") == 2
+    fresh = sessions.start_session(user)
+
+    for issued in mine:
+        with pytest.raises(TokenRevoked):
+            check_access(issued.access.token)
+    check_access(theirs.access.token)
+    check_access(fresh.access.token)
+
+
+def test_logout_revokes_the_access_token_and_its_session(user: Any) -> None:
+    issued = sessions.start_session(user)
+    other = sessions.start_session(user)
+
+    sessions.logout(issued.access.claims)
+
+    with pytest.raises(TokenRevoked):
+        check_access(issued.access.token)
+    with pytest.raises(RefreshTokenInvalid):
+        sessions.rotate(issued.refresh)
+    check_access(other.access.token)
+
+
+def test_logout_with_a_refresh_token_revokes_that_session_too(user: Any) -> None:
+    issued = sessions.start_session(user)
+    other = sessions.start_session(user)
+
+    sessions.logout(issued.access.claims, raw_refresh_token=other.refresh)
+
+    with pytest.raises(RefreshTokenInvalid):
+        sessions.rotate(other.refresh)
+
+
+def test_logout_ignores_a_refresh_token_of_another_user(user: Any) -> None:
+    issued = sessions.start_session(user)
+    victim = sessions.start_session(UserFactory())
+
+    sessions.logout(issued.access.claims, raw_refresh_token=victim.refresh)
+
+    assert sessions.rotate(victim.refresh).session.pk == victim.session.pk
+
+
+def test_tokens_issued_signal(user: Any) -> None:
+    seen: list[dict[str, Any]] = []
+    tokens_issued.connect(lambda **kw: seen.append(kw), weak=False, dispatch_uid="t4")
+    try:
+        issued = sessions.start_session(user)
+        sessions.rotate(issued.refresh)
+    finally:
+        tokens_issued.disconnect(dispatch_uid="t4")
+    assert [kw["rotated"] for kw in seen] == [False, True]
+    assert all(kw["user"].pk == user.pk for kw in seen)
+
+
+def _race(raw: str, threads: int) -> list[str]:
+    """Present one refresh token from ``threads`` threads at once; return the outcomes."""
+    barrier = threading.Barrier(threads)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            sessions.rotate(raw)
+            outcome = "ok"
+        except RefreshTokenInvalid:
+            outcome = "rejected"
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(outcome)
+
+    workers = [threading.Thread(target=attempt) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("threads", [2, 8])
+def test_of_concurrent_refreshes_exactly_one_succeeds(threads: int) -> None:
+    """On whatever database the suite runs (SQLite locally; PostgreSQL in CI)."""
+    issued = sessions.start_session(UserFactory())
+
+    outcomes = _race(issued.refresh, threads)
+
+    assert sorted(outcomes) == ["ok"] + ["rejected"] * (threads - 1)
+    assert RefreshToken.objects.filter(session=issued.session).count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_of_concurrent_refreshes_exactly_one_succeeds_on_postgresql() -> None:
+    assert connection.vendor == "postgresql"
+    for _ in range(5):
+        issued = sessions.start_session(UserFactory())
+        outcomes = _race(issued.refresh, 8)
+        assert outcomes.count("ok") == 1
+        assert outcomes.count("rejected") == 7
