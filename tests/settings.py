@@ -43,6 +43,7 @@ else:
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# The defaults: the signing key falls back to SECRET_KEY, so a test's
-# override_settings(JWTAUTH={...}) keeps verifying tokens issued outside it.
-JWTAUTH: dict[str, object] = {}
+# The defaults (the example project turns Secure cookies off for plain http). The
+# signing key falls back to SECRET_KEY, so a test's override_settings(JWTAUTH={...})
+# keeps verifying tokens issued outside it.
+JWTAUTH = {"COOKIE_SECURE": True}

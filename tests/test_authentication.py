@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 factory = APIRequestFactory()
 
 
-def authenticate(**headers: str) -> Any:
+def authenticate(**headers: Any) -> Any:
     request = factory.get("/api/me/", **headers)
     return JWTAuthentication().authenticate(Request(request))
 
@@ -62,7 +62,7 @@ def test_database_mode_loads_the_user(user: Any, django_assert_num_queries: Any)
 
 @override_settings(JWTAUTH={"USER_MODE": "token"})
 def test_token_mode_builds_the_user_from_claims(django_assert_num_queries: Any) -> None:
-    user = UserFactory(groups=["editors"])
+    user = UserFactory.create(groups=["editors"])
     token = sessions.start_session(user).access.token
     with django_assert_num_queries(0):
         found_user, _claims = authenticate(**bearer(token))

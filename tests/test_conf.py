@@ -52,14 +52,18 @@ def test_lifetimes_accept_seconds_or_timedelta(value: object, seconds: int) -> N
         assert app_settings.LEEWAY == seconds
 
 
+def custom_hook(user: object) -> dict[str, object]:
+    return {"tenant": "t1"}
+
+
 def test_claims_hook_accepts_a_callable_or_an_import_string() -> None:
     def hook(user: object) -> dict[str, object]:
         return {}
 
     with override_settings(JWTAUTH={"CLAIMS_HOOK": hook}):
         assert app_settings.CLAIMS_HOOK is hook
-    with override_settings(JWTAUTH={"CLAIMS_HOOK": "tests.test_conf.test_defaults_match_the_spec"}):
-        assert app_settings.CLAIMS_HOOK is test_defaults_match_the_spec
+    with override_settings(JWTAUTH={"CLAIMS_HOOK": "tests.test_conf.custom_hook"}):
+        assert app_settings.CLAIMS_HOOK is custom_hook
 
 
 def test_integer_settings_are_coerced() -> None:

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_me_shows_the_user_and_roles(client: Any, login: Any) -> None:
-    user = UserFactory(groups=["admins", "editors"])
+    user = UserFactory.create(groups=["admins", "editors"])
     tokens = login(user)
 
     response = client.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {tokens['accessToken']}")

@@ -78,11 +78,13 @@ def test_check_is_one_redis_command() -> None:
 
 def test_entries_expire_with_the_last_token_they_could_match() -> None:
     store = caches["default"]
-    with mock.patch.object(store, "set_many", wraps=store.set_many) as set_many:
-        with override_settings(JWTAUTH={"ACCESS_TOKEN_LIFETIME": 60, "LEEWAY": 5}):
-            revocation.revoke_token("j1", expires_at=time.time() + 30)
-            revocation.revoke_sessions(["s1"])
-            revocation.revoke_user("7")
+    with (
+        mock.patch.object(store, "set_many", wraps=store.set_many) as set_many,
+        override_settings(JWTAUTH={"ACCESS_TOKEN_LIFETIME": 60, "LEEWAY": 5}),
+    ):
+        revocation.revoke_token("j1", expires_at=time.time() + 30)
+        revocation.revoke_sessions(["s1"])
+        revocation.revoke_user("7")
     timeouts = [call.kwargs["timeout"] for call in set_many.call_args_list]
     assert 35 <= timeouts[0] <= 37  # exp + leeway, rounded up
     assert timeouts[1:] == [66, 66]  # the access lifetime + leeway

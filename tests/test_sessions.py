@@ -185,7 +185,7 @@ def test_revoke_sessions_counts_only_live_ones(user: Any) -> None:
 
 
 def test_revoke_user_kills_every_token_but_not_later_ones(user: Any) -> None:
-    other = UserFactory()
+    other = UserFactory.create()
     mine = [sessions.start_session(user) for _ in range(2)]
     theirs = sessions.start_session(other)
 
@@ -224,7 +224,7 @@ def test_logout_with_a_refresh_token_revokes_that_session_too(user: Any) -> None
 
 def test_logout_ignores_a_refresh_token_of_another_user(user: Any) -> None:
     issued = sessions.start_session(user)
-    victim = sessions.start_session(UserFactory())
+    victim = sessions.start_session(UserFactory.create())
 
     sessions.logout(issued.access.claims, raw_refresh_token=victim.refresh)
 
@@ -273,7 +273,7 @@ def _race(raw: str, threads: int) -> list[str]:
 @pytest.mark.parametrize("threads", [2, 8])
 def test_of_concurrent_refreshes_exactly_one_succeeds(threads: int) -> None:
     """On whatever database the suite runs (SQLite locally; PostgreSQL in CI)."""
-    issued = sessions.start_session(UserFactory())
+    issued = sessions.start_session(UserFactory.create())
 
     outcomes = _race(issued.refresh, threads)
 
@@ -286,7 +286,7 @@ def test_of_concurrent_refreshes_exactly_one_succeeds(threads: int) -> None:
 def test_of_concurrent_refreshes_exactly_one_succeeds_on_postgresql() -> None:
     assert connection.vendor == "postgresql"
     for _ in range(5):
-        issued = sessions.start_session(UserFactory())
+        issued = sessions.start_session(UserFactory.create())
         outcomes = _race(issued.refresh, 8)
         assert outcomes.count("ok") == 1
         assert outcomes.count("rejected") == 7

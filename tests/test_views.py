@@ -55,7 +55,7 @@ def test_refresh_rotates_and_reuse_revokes_the_session(client: Any, user: Any, l
 
 
 def test_logout_all_revokes_every_session(client: Any, login: Any) -> None:
-    user = UserFactory()
+    user = UserFactory.create()
     one, two = login(user), login(user)
 
     response = client.post("/auth/logout-all/", **bearer(one["accessToken"]))
@@ -79,10 +79,10 @@ def test_login_by_email_is_case_insensitive(client: Any, user: Any, password: st
 
 
 def test_login_answers_the_same_for_every_failure(client: Any, password: str) -> None:
-    active = UserFactory()
-    inactive = UserFactory(is_active=False)
-    UserFactory(email="shared@example.com")
-    UserFactory(email="shared@example.com")
+    active = UserFactory.create()
+    inactive = UserFactory.create(is_active=False)
+    UserFactory.create(email="shared@example.com")
+    UserFactory.create(email="shared@example.com")
     attempts = [
         {"username": active.username, "password": "wrong"},
         {"username": "nobody", "password": password},
@@ -110,7 +110,7 @@ def test_login_answers_the_same_for_every_failure(client: Any, password: str) ->
 def test_login_refuses_inactive_users_even_if_a_backend_lets_them_in(
     client: Any, password: str
 ) -> None:
-    inactive = UserFactory(is_active=False)
+    inactive = UserFactory.create(is_active=False)
     response = post(client, "/auth/login/", {"username": inactive.username, "password": password})
     assert error_code(response) == "INVALID_CREDENTIALS"
 
@@ -180,9 +180,7 @@ def test_logout_needs_an_access_token(client: Any) -> None:
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
-def test_logout_revokes_the_token_and_its_refresh_token(
-    client: Any, user: Any, login: Any
-) -> None:
+def test_logout_revokes_the_token_and_its_refresh_token(client: Any, user: Any, login: Any) -> None:
     tokens = login(user)
 
     response = post(client, "/auth/logout/", {}, **bearer(tokens["accessToken"]))
@@ -244,7 +242,9 @@ def test_unreachable_revocation_store_is_503(client: Any, user: Any, login: Any)
         assert response.status_code == 503
         assert error_code(response) == "REVOCATION_UNAVAILABLE"
     # Nothing was half-revoked: the session still refreshes.
-    assert post(client, "/auth/refresh/", {"refreshToken": tokens["refreshToken"]}).status_code == 200
+    assert (
+        post(client, "/auth/refresh/", {"refreshToken": tokens["refreshToken"]}).status_code == 200
+    )
 
 
 def test_login_records_user_agent_and_address(client: Any, user: Any, password: str) -> None:
