@@ -42,7 +42,7 @@ def _rfc7638_public_pem() -> str:
     ).decode()
 
 
-# --- thumbprints and kid ---------------------------------------------------------------
+# --- thumbprints and kid --------------------------------------------------------------------------
 
 
 def test_thumbprint_of_the_rfc7638_example() -> None:
@@ -101,7 +101,7 @@ def test_key_ring_is_rebuilt_when_settings_change() -> None:
         assert key_ring().signing.kid != first.signing.kid
 
 
-# --- the ring: signing key, verifying keys -----------------------------------------------
+# --- the ring: signing key, verifying keys --------------------------------------------------------
 
 
 def test_signing_key_verifies_with_its_public_half_only() -> None:
@@ -160,6 +160,16 @@ def test_one_kid_for_two_keys_is_refused() -> None:
         key_ring()
 
 
+def test_one_kid_for_two_algorithms_is_refused() -> None:
+    config = jwtauth_settings(
+        "ES256",
+        SIGNING_KEY_ID="same",
+        VERIFYING_KEYS=[{"kid": "same", "algorithm": "RS256", "key": keypair("rsa").public}],
+    )
+    with override_settings(JWTAUTH=config), pytest.raises(KeyConfigurationError):
+        key_ring()
+
+
 def test_one_kid_for_two_hmac_secrets_is_refused() -> None:
     config = jwtauth_settings(
         "HS256",
@@ -187,7 +197,7 @@ def test_malformed_verifying_entry_is_refused(entry: Any) -> None:
         key_ring()
 
 
-# --- key sources: text, file, environment ---------------------------------------------------
+# --- key sources: text, file, environment ---------------------------------------------------------
 
 
 def test_key_from_a_file(tmp_path: Path) -> None:
@@ -256,7 +266,7 @@ def test_empty_environment_variable_is_refused(monkeypatch: pytest.MonkeyPatch) 
         read_key_source({"env": "JWTAUTH_TEST_KEY"}, what="SIGNING_KEY")
 
 
-# --- keys that key_ring() refuses (the system checks report them) --------------------------------
+# --- keys that key_ring() refuses (the system checks report them) ---------------------------------
 
 
 def _refused(config: dict[str, Any]) -> str:
@@ -368,7 +378,7 @@ def test_kid_must_be_a_non_empty_string(kid: Any) -> None:
     assert "kid must be a non-empty string" in message
 
 
-# --- the JWK Set ------------------------------------------------------------------------------
+# --- the JWK Set ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("algorithm", sorted(KIND_FOR))
