@@ -60,22 +60,18 @@ def generate_key(algorithm: str) -> GeneratedKey:
     return GeneratedKey(algorithm, kid, private_pem, public_pem)
 
 
-def settings_snippet(key: GeneratedKey) -> str:
-    """What to add to settings.py: first publish the key, then sign with it (docs/keys.md)."""
+def verifying_entry(key: GeneratedKey) -> str:
+    """The ``VERIFYING_KEYS`` entry that publishes ``key``, as Python source."""
     if key.public is None:
-        verifying = '"key": {"env": "JWT_NEW_SIGNING_KEY"}'
+        source = '{"env": "JWT_NEW_SIGNING_KEY"}'
     else:
-        verifying = f'"key": """{key.public.strip()}\n"""'
+        source = f'"""{key.public.strip()}\n"""'
+    return f'{{"kid": "{key.kid}", "algorithm": "{key.algorithm}", "key": {source}}}'
+
+
+def signing_settings(key: GeneratedKey) -> str:
+    """The ``JWTAUTH`` block that signs with ``key``, read from ``JWT_SIGNING_KEY``."""
     return (
-        "# The new key, stored outside the code: for example in the environment variable\n"
-        "# JWT_SIGNING_KEY, or in a file read with {'file': '/path/to/key'}.\n"
-        "#\n"
-        "# Rotation step 1 - publish the new key, keep signing with the current one:\n"
-        '#     add this entry to JWTAUTH["VERIFYING_KEYS"]\n'
-        "#     (for HMAC, every service that verifies must hold the new secret):\n"
-        f'{{"kid": "{key.kid}", "algorithm": "{key.algorithm}", {verifying}}},\n'
-        "#\n"
-        "# Rotation step 2 - sign with the new key; move the old one to VERIFYING_KEYS:\n"
         "JWTAUTH = {\n"
         f'    "ALGORITHM": "{key.algorithm}",\n'
         '    "SIGNING_KEY": {"env": "JWT_SIGNING_KEY"},\n'
@@ -84,6 +80,26 @@ def settings_snippet(key: GeneratedKey) -> str:
         '        # {"kid": "<old kid>", "algorithm": "<old algorithm>", "key": <old public key>},\n'
         "    ],\n"
         "}\n"
+    )
+
+
+def settings_snippet(key: GeneratedKey) -> str:
+    """What to add to settings.py, step by step (the rotation runbook in docs/keys.md)."""
+    return (
+        "# Keep the new key outside the code: in the environment variable JWT_SIGNING_KEY,\n"
+        '# or in a file read with {"file": "/path/to/key"}.\n'
         "#\n"
+        "# Rotation step 1 - publish the new key, keep signing with the current one:\n"
+        '# add this entry to JWTAUTH["VERIFYING_KEYS"]'
+        + (
+            " (for HMAC, every service that verifies needs the new secret too):\n"
+            if key.public is None
+            else ":\n"
+        )
+        + verifying_entry(key)
+        + ",\n#\n"
+        "# Rotation step 2 - sign with the new key; the old one moves to VERIFYING_KEYS:\n"
+        + signing_settings(key)
+        + "#\n"
         "# Rotation step 3 - once ACCESS_TOKEN_LIFETIME has passed, remove the old entry.\n"
     )
