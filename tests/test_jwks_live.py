@@ -127,7 +127,7 @@ class Deployment:
             server.terminate()
             try:
                 server.wait(timeout=10)
-            except subprocess.TimeoutExpired:  # pragma: no cover - a stuck server
+            except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
             log.close()
