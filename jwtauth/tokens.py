@@ -9,7 +9,7 @@ type and value itself, so nothing depends on PyJWT's leniency (it accepts
 
 from __future__ import annotations
 
-import base64
+import binascii
 import json
 import math
 import re
@@ -99,6 +99,10 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"non-finite number {name}")
 
 
+# RFC 8259 has no NaN or Infinity; Python's json would accept them.
+_JSON = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -117,7 +121,13 @@ _CLAIM_TYPES = {
 }
 
 
+_B64URL_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _B64URL = re.compile(rb"[A-Za-z0-9_-]*")
+_B64URL_VALUE = {char: value for value, char in enumerate(_B64URL_ALPHABET)}
+_TO_STANDARD_B64 = bytes.maketrans(b"-_", b"+/")
+# By length modulo 4: the bits of the last character that encode no data, and
+# must be zero for the text to be the one encoding of its bytes.
+_UNUSED_BITS = {0: 0, 2: 0b1111, 3: 0b11}
 
 # Header parameters that name or carry a key (RFC 7515 §4.1): we never fetch or
 # trust them, and our tokens never carry them, so a token that does is refused.
@@ -126,17 +136,17 @@ _KEY_REFERENCE_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256
 
 def _b64url_decode(segment: bytes) -> bytes:
     """Strict base64url without padding (RFC 7515 §2): one encoding per value."""
-    if len(segment) % 4 == 1 or not _B64URL.fullmatch(segment):
+    remainder = len(segment) % 4
+    if remainder == 1 or not _B64URL.fullmatch(segment):
         raise TokenInvalid("not base64url")
-    decoded = base64.urlsafe_b64decode(segment + b"=" * (-len(segment) % 4))
-    if base64.urlsafe_b64encode(decoded).rstrip(b"=") != segment:
+    if segment and _B64URL_VALUE[segment[-1]] & _UNUSED_BITS[remainder]:
         raise TokenInvalid("not canonical base64url")
-    return decoded
+    return binascii.a2b_base64(segment.translate(_TO_STANDARD_B64) + b"=" * (-remainder % 4))
 
 
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+        value = _JSON.decode(data.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise TokenInvalid(f"{what} is not UTF-8 JSON") from exc
     if not isinstance(value, dict):

@@ -267,6 +267,12 @@ def test_non_finite_time_in_raw_json_is_invalid(name: str, literal: str) -> None
     rejected(forge(raw.encode()))
 
 
+def test_integer_too_long_to_parse_is_invalid_not_a_crash() -> None:
+    raw = json.dumps(good_claims(exp="__NUMBER__")).replace('"__NUMBER__"', "9" * 5000)
+
+    assert "not UTF-8 JSON" in rejected(forge(raw.encode()))
+
+
 def test_integer_and_float_times_are_both_accepted() -> None:
     claims = good_claims(iat=int(NOW), nbf=NOW - 0.5, exp=int(NOW) + 60)
 
