@@ -176,6 +176,8 @@ def load_key(
         )
     public = prepared.public_key() if is_private else prepared
     public_jwk: dict[str, Any] = json.loads(implementation.to_jwk(public))
+    # RFC 7517 §4.3: "use" and "key_ops" should not appear together; we publish "use".
+    public_jwk.pop("key_ops", None)
     resolved_kid = kid or jwk_thumbprint(public_jwk)
     public_jwk.update({"kid": resolved_kid, "alg": algorithm, "use": "sig"})
     return Key(resolved_kid, algorithm, prepared if private else public, implementation, public_jwk)
