@@ -7,6 +7,7 @@ test breaks exactly one rule and the signature is never the reason it fails.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -18,8 +19,11 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from django.test import override_settings
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
-from jwtauth.exceptions import TokenExpired, TokenInvalid
+from jwtauth.exceptions import TokenError, TokenExpired, TokenInvalid
 from jwtauth.keys import Key, key_ring, load_key
 from jwtauth.tokens import (
     MAX_TOKEN_LENGTH,
@@ -529,6 +533,13 @@ def test_altered_signature_is_invalid(position: int) -> None:
     assert "bad signature" in rejected(f"{header}.{payload}.{''.join(chars)}")
 
 
+@pytest.mark.parametrize("length", [0, 1, 63, 64, 65, 256, 1024])
+def test_signature_of_any_length_is_invalid_on_every_family(family: Key, length: int) -> None:
+    header, payload, _ = _segments(forge(key=family))
+
+    assert "bad signature" in rejected(f"{header}.{payload}.{b64(b'x' * length)}")
+
+
 def test_altered_payload_is_invalid() -> None:
     header, _payload, signature = _segments(forge())
     other = b64(json.dumps(good_claims(sub="1")).encode())
@@ -780,3 +791,41 @@ def test_crit_header_is_rejected(family: Key, crit: Any) -> None:
 
 def test_crit_header_is_rejected_for_hmac_keys_too() -> None:
     assert "critical" in rejected(forge(crit=["exp"], exp=1))
+
+
+# --- any input: a domain error, never a crash ---------------------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=10,
+)
+
+
+@hypothesis_settings(max_examples=100, deadline=None)
+@given(st.text(max_size=400))
+def test_any_text_is_a_token_error(text: str) -> None:
+    with pytest.raises(TokenError):
+        decode_access_token(text, now=NOW)
+
+
+@hypothesis_settings(max_examples=100, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(["alg", "typ", "kid", "crit", "b64", "x"]), JSON_VALUES),
+    st.binary(max_size=200),
+    st.binary(max_size=300),
+)
+def test_any_segments_are_a_token_error(header: dict[str, Any], payload: bytes, sig: bytes) -> None:
+    header_bytes = json.dumps(header).encode()
+    with pytest.raises(TokenError):
+        decode_access_token(f"{b64(header_bytes)}.{b64(payload)}.{b64(sig)}", now=NOW)
+
+
+@hypothesis_settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.sampled_from([*REQUIRED_CLAIMS, "iss", "aud", "x"]), JSON_VALUES))
+def test_any_signed_claims_are_accepted_or_a_token_error(changes: dict[str, Any]) -> None:
+    claims = good_claims(**changes)
+    with contextlib.suppress(TokenError):
+        assert decode_access_token(forge(claims), now=NOW) == claims
