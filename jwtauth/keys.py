@@ -97,7 +97,8 @@ def read_key_source(source: KeySource, *, what: str) -> bytes:
                 ) from exc
             if not raw.strip():
                 raise KeyConfigurationError(f"{what}: the key file {path!r} is empty.")
-            return raw
+            # An editor's or `echo`'s final newline is not part of an HMAC secret.
+            return raw.rstrip(b"\r\n")
         if set(source) == {"env"}:
             name = source["env"]
             value = os.environ.get(name) if isinstance(name, str) else None
@@ -123,7 +124,7 @@ def read_key_source(source: KeySource, *, what: str) -> bytes:
 
 
 def _implementation(algorithm: Any, what: str) -> Algorithm:
-    if algorithm not in SUPPORTED_ALGORITHMS:
+    if not isinstance(algorithm, str) or algorithm not in SUPPORTED_ALGORITHMS:
         raise KeyConfigurationError(
             f"{what}: unsupported algorithm {algorithm!r}; "
             f"choose one of {', '.join(sorted(SUPPORTED_ALGORITHMS))}."

@@ -186,6 +186,7 @@ def test_one_kid_for_two_hmac_secrets_is_refused() -> None:
         "not a dict",
         {"kid": "x", "key": "no algorithm"},
         {"kid": "x", "algorithm": "ES256"},
+        {"kid": "x", "algorithm": ["ES256"], "key": "k"},
     ],
 )
 def test_malformed_verifying_entry_is_refused(entry: Any) -> None:
@@ -207,6 +208,13 @@ def test_key_from_a_file(tmp_path: Path) -> None:
         file_kid = key_ring().signing.kid
     with override_settings(JWTAUTH=jwtauth_settings("ES256")):
         assert key_ring().signing.kid == file_kid
+
+
+def test_final_newline_of_a_secret_file_is_not_part_of_the_secret(tmp_path: Path) -> None:
+    path = tmp_path / "secret"
+    path.write_bytes(HMAC_SECRET.encode() + b"\n")
+    with override_settings(JWTAUTH={"SIGNING_KEY": {"file": str(path)}}):
+        assert key_ring().signing.material == HMAC_SECRET.encode()
 
 
 def test_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -309,7 +317,9 @@ def test_short_rsa_verifying_key_is_refused() -> None:
     assert "1024 bits" in _refused(jwtauth_settings("ES256", VERIFYING_KEYS=[entry]))
 
 
-@pytest.mark.parametrize("algorithm", ["none", "HS1", "ES512", "RSA-OAEP", "", None, "es256"])
+@pytest.mark.parametrize(
+    "algorithm", ["none", "HS1", "ES512", "RSA-OAEP", "", None, "es256", ["ES256"]]
+)
 def test_unknown_algorithm_is_refused(algorithm: Any) -> None:
     message = _refused({"ALGORITHM": algorithm, "SIGNING_KEY": HMAC_SECRET})
 
