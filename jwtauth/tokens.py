@@ -1,10 +1,12 @@
 """Access tokens: encode and verify. Pure functions: no HTTP, no database, no cache.
 
 An access token is a compact JWS with header ``{"alg", "typ": "at+jwt", "kid"}``
-(RFC 9068). Verification picks the key by ``kid`` from our own key ring, allows
-only that key's algorithm, then checks every registered claim's presence, JSON
-type and value itself, so nothing depends on PyJWT's leniency (it accepts
-``"exp": "999"``, for one).
+(RFC 9068). Verification parses the token once, strictly; picks the key by
+``kid`` from our own key ring and allows only that key's algorithm; checks the
+signature with PyJWT's implementation of that algorithm and the key prepared when
+the ring was built (no per-request key parsing); then checks every registered
+claim's presence, JSON type and value itself, so nothing depends on a library's
+leniency (PyJWT accepts ``"exp": "999"``, for one). See docs/keys.md.
 """
 
 from __future__ import annotations
