@@ -1,12 +1,15 @@
 """Settings of the example project: SQLite and local memory unless the environment says otherwise.
 
 Environment: ``DATABASE_URL`` (e.g. ``postgres://postgres@127.0.0.1:5432/test``),
-``REDIS_URL`` (revocation store, throttling), ``JWT_SIGNING_KEY``,
+``REDIS_URL`` (revocation store, throttling), ``JWT_ALGORITHM`` (default HS256),
+``JWT_SIGNING_KEY`` (the secret or private key PEM; ``JWT_SIGNING_KEY_FILE`` to read
+it from a file), ``JWT_VERIFYING_KEYS`` (a JSON list of ``{"kid", "algorithm", "key"}``),
 ``DJANGO_DEBUG``, ``DJANGO_ALLOWED_HOSTS``, ``DJANGO_SECRET_KEY``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -94,8 +97,15 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "jwtauth.exceptions.exception_handler",
 }
 
+JWT_SIGNING_KEY_FILE = os.environ.get("JWT_SIGNING_KEY_FILE")
 JWTAUTH = {
-    "SIGNING_KEY": os.environ.get("JWT_SIGNING_KEY") or None,
+    "ALGORITHM": os.environ.get("JWT_ALGORITHM", "HS256"),
+    "SIGNING_KEY": (
+        {"file": JWT_SIGNING_KEY_FILE}
+        if JWT_SIGNING_KEY_FILE
+        else os.environ.get("JWT_SIGNING_KEY") or None
+    ),
+    "VERIFYING_KEYS": json.loads(os.environ.get("JWT_VERIFYING_KEYS") or "[]"),
     "ACCESS_TOKEN_LIFETIME": timedelta(
         seconds=int(os.environ.get("JWT_ACCESS_TOKEN_SECONDS", "900"))
     ),

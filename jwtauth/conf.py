@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "REFRESH_THROTTLE_RATE": "60/min",
     "MAX_SESSIONS_PER_USER": None,
     "NUM_PROXIES": None,
+    "JWKS_MAX_AGE": timedelta(minutes=5),
 }
 
 UserMode = Literal["database", "token"]
@@ -69,8 +70,9 @@ class JWTAuthSettings:
         return str(self._get("ALGORITHM"))
 
     @cached_property
-    def SIGNING_KEY(self) -> str | bytes | None:
-        value: str | bytes | None = self._get("SIGNING_KEY")
+    def SIGNING_KEY(self) -> str | bytes | dict[str, str] | None:
+        """The key text, or ``{"file": path}`` / ``{"env": name}`` (see ``jwtauth.keys``)."""
+        value: str | bytes | dict[str, str] | None = self._get("SIGNING_KEY")
         return value
 
     @cached_property
@@ -179,6 +181,11 @@ class JWTAuthSettings:
     def NUM_PROXIES(self) -> int | None:
         value = self._get("NUM_PROXIES")
         return None if value is None else int(value)
+
+    @cached_property
+    def JWKS_MAX_AGE(self) -> int:
+        """Seconds another service may cache the JWKS (``Cache-Control: max-age``)."""
+        return _seconds(self._get("JWKS_MAX_AGE"))
 
 
 app_settings = JWTAuthSettings()

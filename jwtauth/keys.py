@@ -1,7 +1,13 @@
 """Key material: the signing key, the verifying keys by ``kid``, and the public JWKS.
 
 The key ring is built once per settings change (``reset_key_ring`` runs on
-``setting_changed``), so no request parses a PEM or derives a key.
+``setting_changed``), so no request parses a PEM, reads a key file or derives a
+key: everything the verify path needs is prepared here.
+
+A key in ``SIGNING_KEY`` or in a ``VERIFYING_KEYS`` entry's ``"key"`` is given as
+- the key itself: PEM text (``str`` or ``bytes``), or the HMAC secret;
+- ``{"file": "/path/to/key.pem"}``: the file's contents;
+- ``{"env": "VARIABLE"}``: the environment variable's value.
 """
 
 from __future__ import annotations
@@ -9,19 +15,26 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from django.conf import settings
-from jwt.algorithms import get_default_algorithms
+from jwt.algorithms import Algorithm, get_default_algorithms
 
 from .conf import app_settings
 from .exceptions import KeyConfigurationError
 
 HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
-ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"})
+RSA_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256"})
+ASYMMETRIC_ALGORITHMS = RSA_ALGORITHMS | frozenset({"ES256", "ES384", "EdDSA"})
 SUPPORTED_ALGORITHMS = HMAC_ALGORITHMS | ASYMMETRIC_ALGORITHMS
+
+# RFC 7518 §3.2: an HMAC key must be at least as long as the hash output.
+HMAC_MIN_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
+RSA_MIN_BITS = 2048
 
 # RFC 7638 §3.2: the members that make up a JWK thumbprint, by key type.
 _THUMBPRINT_MEMBERS = {
@@ -31,14 +44,22 @@ _THUMBPRINT_MEMBERS = {
     "oct": ("k", "kty"),
 }
 
+KeySource = str | bytes | Mapping[str, str] | None
+
 
 @dataclass(frozen=True)
 class Key:
-    """One key of the ring: ``material`` is what PyJWT signs or verifies with."""
+    """One key of the ring.
+
+    ``material`` is the prepared key (a ``cryptography`` key object, or the HMAC
+    secret as bytes) and ``implementation`` the PyJWT algorithm that signs or
+    verifies with it; ``public_jwk`` is what the JWKS publishes (``None`` for HMAC).
+    """
 
     kid: str
     algorithm: str
-    material: Any
+    material: Any = field(repr=False)
+    implementation: Algorithm = field(repr=False, compare=False)
     public_jwk: dict[str, Any] | None = field(default=None, compare=False)
 
 
@@ -46,13 +67,14 @@ class Key:
 class KeyRing:
     signing: Key
     verifying: dict[str, Key]
+    jwks: dict[str, list[dict[str, Any]]]
 
 
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def jwk_thumbprint(jwk: dict[str, Any]) -> str:
+def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
     """RFC 7638 JWK thumbprint (SHA-256, base64url)."""
     members = _THUMBPRINT_MEMBERS[jwk["kty"]]
     canonical = json.dumps(
@@ -61,52 +83,138 @@ def jwk_thumbprint(jwk: dict[str, Any]) -> str:
     return _b64url(hashlib.sha256(canonical.encode("utf-8")).digest())
 
 
-def _as_bytes(value: str | bytes) -> bytes:
-    return value.encode("utf-8") if isinstance(value, str) else value
+def read_key_source(source: KeySource, *, what: str) -> bytes:
+    """The key bytes behind ``source``: literal text, ``{"file": path}`` or ``{"env": name}``."""
+    if isinstance(source, Mapping):
+        if set(source) == {"file"}:
+            path = source["file"]
+            try:
+                with open(path, "rb") as key_file:
+                    raw = key_file.read()
+            except (OSError, TypeError, ValueError) as exc:
+                raise KeyConfigurationError(
+                    f"{what}: cannot read the key file {path!r}: {exc}"
+                ) from exc
+            if not raw.strip():
+                raise KeyConfigurationError(f"{what}: the key file {path!r} is empty.")
+            # An editor's or `echo`'s final newline is not part of an HMAC secret.
+            return raw.rstrip(b"\r\n")
+        if set(source) == {"env"}:
+            name = source["env"]
+            value = os.environ.get(name) if isinstance(name, str) else None
+            if not value:
+                raise KeyConfigurationError(
+                    f"{what}: the environment variable {name!r} is not set or empty."
+                )
+            return value.encode("utf-8")
+        raise KeyConfigurationError(
+            f'{what}: a key source must be the key text, {{"file": "/path"}} or '
+            f'{{"env": "VARIABLE"}}, not a mapping with keys {sorted(source)!r}.'
+        )
+    if isinstance(source, str) and source:
+        return source.encode("utf-8")
+    if isinstance(source, bytes) and source:
+        return source
+    if source is None or source in ("", b""):
+        raise KeyConfigurationError(f"{what}: no key is configured.")
+    raise KeyConfigurationError(
+        f"{what}: a key must be text, bytes, {{'file': ...}} or {{'env': ...}}, "
+        f"not {type(source).__name__}."
+    )
+
+
+def _implementation(algorithm: Any, what: str) -> Algorithm:
+    if not isinstance(algorithm, str) or algorithm not in SUPPORTED_ALGORITHMS:
+        raise KeyConfigurationError(
+            f"{what}: unsupported algorithm {algorithm!r}; "
+            f"choose one of {', '.join(sorted(SUPPORTED_ALGORITHMS))}."
+        )
+    return get_default_algorithms()[algorithm]
 
 
 def load_key(
-    algorithm: str, raw: str | bytes | None, kid: str | None = None, *, private: bool
+    algorithm: str,
+    source: KeySource,
+    kid: str | None = None,
+    *,
+    private: bool,
+    what: str = "SIGNING_KEY",
 ) -> Key:
-    """Prepare ``raw`` for ``algorithm``; raise ``KeyConfigurationError`` if unusable.
+    """Prepare the key behind ``source`` for ``algorithm``, or raise ``KeyConfigurationError``.
 
-    For an asymmetric algorithm ``raw`` is PEM; a private key yields its public
-    half for verification and publication.
+    With ``private`` (the signing key) an asymmetric key must be a private key;
+    otherwise a private key given for verification is reduced to its public half.
     """
-    if algorithm not in SUPPORTED_ALGORITHMS:
-        raise KeyConfigurationError(f"Unsupported algorithm {algorithm!r}.")
-    if raw is None or raw == "" or raw == b"":
-        raise KeyConfigurationError(f"No key is configured for {algorithm}.")
-    implementation = get_default_algorithms()[algorithm]
+    implementation = _implementation(algorithm, what)
+    if kid is not None and (not isinstance(kid, str) or not kid):
+        raise KeyConfigurationError(f"{what}: a kid must be a non-empty string, not {kid!r}.")
+    raw = read_key_source(source, what=what)
     try:
-        prepared = implementation.prepare_key(_as_bytes(raw))
+        prepared = implementation.prepare_key(raw)
     except Exception as exc:  # PyJWT and cryptography raise many types here
-        raise KeyConfigurationError(f"The {algorithm} key cannot be loaded: {exc}") from exc
+        raise KeyConfigurationError(
+            f"{what}: the key cannot be used for {algorithm} ({exc}). "
+            f"{'Give the secret' if algorithm in HMAC_ALGORITHMS else 'Give a PEM key'}."
+        ) from exc
     if algorithm in HMAC_ALGORITHMS:
-        jwk = json.loads(implementation.to_jwk(prepared))
-        return Key(kid or jwk_thumbprint(jwk)[:16], algorithm, prepared)
+        minimum = HMAC_MIN_BYTES[algorithm]
+        if len(prepared) < minimum:
+            raise KeyConfigurationError(
+                f"{what}: the {algorithm} secret is {len(prepared)} bytes long; "
+                f"at least {minimum} random bytes are required (RFC 7518 §3.2)."
+            )
+        secret_jwk = json.loads(implementation.to_jwk(prepared))
+        return Key(kid or jwk_thumbprint(secret_jwk)[:16], algorithm, prepared, implementation)
+    if algorithm in RSA_ALGORITHMS and prepared.key_size < RSA_MIN_BITS:
+        raise KeyConfigurationError(
+            f"{what}: the RSA key has {prepared.key_size} bits; "
+            f"at least {RSA_MIN_BITS} are required."
+        )
     is_private = hasattr(prepared, "public_key")
     if private and not is_private:
         raise KeyConfigurationError(
-            f"The {algorithm} signing key must be a private key, not a public one."
+            f"{what}: the {algorithm} signing key must be a private key, not a public one."
         )
     public = prepared.public_key() if is_private else prepared
     public_jwk: dict[str, Any] = json.loads(implementation.to_jwk(public))
+    # RFC 7517 §4.3: "use" and "key_ops" should not appear together; we publish "use".
+    public_jwk.pop("key_ops", None)
     resolved_kid = kid or jwk_thumbprint(public_jwk)
     public_jwk.update({"kid": resolved_kid, "alg": algorithm, "use": "sig"})
-    return Key(resolved_kid, algorithm, prepared if private else public, public_jwk)
+    return Key(resolved_kid, algorithm, prepared if private else public, implementation, public_jwk)
 
 
-def _signing_key_source() -> str | bytes | None:
+def _signing_key_source() -> KeySource:
     configured = app_settings.SIGNING_KEY
     if configured is None and app_settings.ALGORITHM in HMAC_ALGORITHMS:
         return settings.SECRET_KEY
     return configured
 
 
+def _same_key(one: Key, other: Key) -> bool:
+    if one.algorithm != other.algorithm:
+        return False
+    if one.public_jwk is None or other.public_jwk is None:
+        return bool(one.material == other.material)
+    return jwk_thumbprint(one.public_jwk) == jwk_thumbprint(other.public_jwk)
+
+
+def _verifying_entry(index: int, entry: Any) -> Key:
+    what = f"VERIFYING_KEYS[{index}]"
+    if not isinstance(entry, Mapping) or "key" not in entry or "algorithm" not in entry:
+        raise KeyConfigurationError(
+            f'{what}: each entry must be a dict {{"kid", "algorithm", "key"}}, not {entry!r}.'
+        )
+    return load_key(entry["algorithm"], entry["key"], entry.get("kid"), private=False, what=what)
+
+
 @cache
 def key_ring() -> KeyRing:
-    """The keys in force for the current settings; built once per settings change."""
+    """The keys in force for the current settings; built once per settings change.
+
+    Raises ``KeyConfigurationError`` for a missing, unreadable, wrong-type or too
+    weak key, so that no token is ever signed or verified with one.
+    """
     signing = load_key(
         app_settings.ALGORITHM,
         _signing_key_source(),
@@ -114,14 +222,25 @@ def key_ring() -> KeyRing:
         private=True,
     )
     if signing.public_jwk is not None:
-        verifier = load_key(signing.algorithm, _signing_key_source(), signing.kid, private=False)
+        verifier = Key(
+            signing.kid,
+            signing.algorithm,
+            signing.material.public_key(),
+            signing.implementation,
+            signing.public_jwk,
+        )
     else:
         verifier = signing
     verifying = {signing.kid: verifier}
-    for entry in app_settings.VERIFYING_KEYS:
-        extra = load_key(entry["algorithm"], entry["key"], entry.get("kid"), private=False)
-        verifying.setdefault(extra.kid, extra)
-    return KeyRing(signing=signing, verifying=verifying)
+    for index, entry in enumerate(app_settings.VERIFYING_KEYS):
+        extra = _verifying_entry(index, entry)
+        known = verifying.setdefault(extra.kid, extra)
+        if not _same_key(known, extra):
+            raise KeyConfigurationError(
+                f"VERIFYING_KEYS[{index}]: the kid {extra.kid!r} already names another key."
+            )
+    published = [key.public_jwk for key in verifying.values() if key.public_jwk is not None]
+    return KeyRing(signing=signing, verifying=verifying, jwks={"keys": published})
 
 
 def reset_key_ring(**kwargs: Any) -> None:
@@ -131,4 +250,4 @@ def reset_key_ring(**kwargs: Any) -> None:
 
 def jwks() -> dict[str, list[dict[str, Any]]]:
     """The public verifying keys as a JWK Set; HMAC secrets are never published."""
-    return {"keys": [key.public_jwk for key in key_ring().verifying.values() if key.public_jwk]}
+    return key_ring().jwks

@@ -1,23 +1,26 @@
 """Access tokens: encode and verify. Pure functions: no HTTP, no database, no cache.
 
 An access token is a compact JWS with header ``{"alg", "typ": "at+jwt", "kid"}``
-(RFC 9068). Verification picks the key by ``kid`` from our own key ring, allows
-only that key's algorithm, then checks every registered claim's presence, JSON
-type and value itself, so nothing depends on PyJWT's leniency (it accepts
-``"exp": "999"``, for one).
+(RFC 9068). Verification parses the token once, strictly; picks the key by
+``kid`` from our own key ring and allows only that key's algorithm; checks the
+signature with PyJWT's implementation of that algorithm and the key prepared when
+the ring was built (no per-request key parsing); then checks every registered
+claim's presence, JSON type and value itself, so nothing depends on a library's
+leniency (PyJWT accepts ``"exp": "999"``, for one). See docs/keys.md.
 """
 
 from __future__ import annotations
 
+import binascii
 import json
 import math
+import re
 import secrets
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import jwt
-from jwt.exceptions import InvalidSignatureError, PyJWTError
 
 from .conf import app_settings
 from .exceptions import TokenExpired, TokenInvalid
@@ -31,8 +34,6 @@ MAX_TOKEN_LENGTH = 8192
 
 # Registered claims that jwtauth itself sets; a hook cannot override them.
 RESERVED_CLAIMS = frozenset({"sub", "iat", "nbf", "exp", "jti", "sid", "type", "iss", "aud"})
-
-_jws = jwt.PyJWS(options={"verify_signature": True})
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,10 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"non-finite number {name}")
 
 
+# RFC 8259 has no NaN or Infinity; Python's json would accept them.
+_JSON = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -118,32 +123,69 @@ _CLAIM_TYPES = {
 }
 
 
+_B64URL_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_B64URL = re.compile(rb"[A-Za-z0-9_-]*")
+_B64URL_VALUE = {char: value for value, char in enumerate(_B64URL_ALPHABET)}
+_TO_STANDARD_B64 = bytes.maketrans(b"-_", b"+/")
+# By length modulo 4: the bits of the last character that encode no data, and
+# must be zero for the text to be the one encoding of its bytes.
+_UNUSED_BITS = {0: 0, 2: 0b1111, 3: 0b11}
+
+# Header parameters that name or carry a key (RFC 7515 §4.1): we never fetch or
+# trust them, and our tokens never carry them, so a token that does is refused.
+_KEY_REFERENCE_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256"})
+
+
+def _b64url_decode(segment: bytes) -> bytes:
+    """Strict base64url without padding (RFC 7515 §2): one encoding per value."""
+    remainder = len(segment) % 4
+    if remainder == 1 or not _B64URL.fullmatch(segment):
+        raise TokenInvalid("not base64url")
+    if segment and _B64URL_VALUE[segment[-1]] & _UNUSED_BITS[remainder]:
+        raise TokenInvalid("not canonical base64url")
+    return binascii.a2b_base64(segment.translate(_TO_STANDARD_B64) + b"=" * (-remainder % 4))
+
+
+def _json_object(data: bytes, what: str) -> dict[str, Any]:
+    try:
+        value = _JSON.decode(data.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise TokenInvalid(f"{what} is not UTF-8 JSON") from exc
+    if not isinstance(value, dict):
+        raise TokenInvalid(f"{what} is not a JSON object")
+    return value
+
+
 def decode_access_token(token: str, *, now: float | None = None) -> dict[str, Any]:
-    """Verify ``token`` and return its claims, or raise ``TokenInvalid``/``TokenExpired``."""
+    """Verify ``token`` and return its claims, or raise ``TokenInvalid``/``TokenExpired``.
+
+    The compact JWS is parsed here, once, and the signature checked with the
+    prepared key of our own ring through PyJWT's algorithm: the key is chosen by
+    ``kid`` from our table and only that key's algorithm is accepted, so neither
+    ``alg`` nor any other header can pick the key or the algorithm.
+    """
     if len(token) > MAX_TOKEN_LENGTH or not token.isascii():
         raise TokenInvalid("token too long or not ASCII")
-    try:
-        header = jwt.get_unverified_header(token)
-    except PyJWTError as exc:
-        raise TokenInvalid(str(exc)) from exc
-    if header.get("typ") != TOKEN_TYPE or "crit" in header:
-        raise TokenInvalid("unexpected token type or critical header")
+    raw = token.encode("ascii")
+    if raw.count(b".") != 2:
+        raise TokenInvalid("not a compact JWS")
+    signing_input, signature_segment = raw.rsplit(b".", 1)
+    header_segment, payload_segment = signing_input.split(b".")
+    header = _json_object(_b64url_decode(header_segment), "header")
+    if header.get("typ") != TOKEN_TYPE:
+        raise TokenInvalid("unexpected token type")
+    if "crit" in header or not _KEY_REFERENCE_HEADERS.isdisjoint(header):
+        raise TokenInvalid("critical or key-reference header")
     kid = header.get("kid")
     key = key_ring().verifying.get(kid) if isinstance(kid, str) else None
     if key is None:
         raise TokenInvalid("unknown kid")
-    try:
-        decoded = _jws.decode_complete(token, key.material, algorithms=[key.algorithm])
-    except InvalidSignatureError as exc:
-        raise TokenInvalid("bad signature") from exc
-    except PyJWTError as exc:
-        raise TokenInvalid(str(exc)) from exc
-    try:
-        claims = json.loads(decoded["payload"], parse_constant=_reject_constant)
-    except ValueError as exc:  # also UnicodeDecodeError
-        raise TokenInvalid("payload is not JSON") from exc
-    if not isinstance(claims, dict):
-        raise TokenInvalid("payload is not a JSON object")
+    if header.get("alg") != key.algorithm:
+        raise TokenInvalid("algorithm does not match the key")
+    signature = _b64url_decode(signature_segment)
+    if not key.implementation.verify(signing_input, key.material, signature):
+        raise TokenInvalid("bad signature")
+    claims = _json_object(_b64url_decode(payload_segment), "payload")
     validate_claims(claims, now=time.time() if now is None else now)
     return claims
 

@@ -13,4 +13,5 @@ urlpatterns = [
     path("refresh/", views.RefreshView.as_view(), name="refresh"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("logout-all/", views.LogoutAllView.as_view(), name="logout-all"),
+    path(".well-known/jwks.json", views.JWKSView.as_view(), name="jwks"),
 ]

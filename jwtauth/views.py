@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -22,9 +22,11 @@ from .exceptions import (
     CredentialsInvalid,
     JWTAuthError,
     NoRefreshToken,
+    NotFound,
     exception_handler,
     to_api_exception,
 )
+from .keys import jwks
 from .serializers import LoginSerializer, LogoutSerializer, RefreshSerializer
 
 
@@ -169,3 +171,19 @@ def _no_content(request: Request) -> Response:
     if {app_settings.ACCESS_COOKIE_NAME, app_settings.REFRESH_COOKIE_NAME} & request.COOKIES.keys():
         clear_token_cookies(response)
     return response
+
+
+class JWKSView(JWTAuthView):
+    """The public verifying keys (RFC 7517 JWK Set), for services that verify our tokens."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> Response:
+        key_set = jwks()
+        if not key_set["keys"]:
+            # HMAC only: there is no public key, and the secret is never published.
+            raise NotFound()
+        response = Response(key_set)
+        patch_cache_control(response, public=True, max_age=app_settings.JWKS_MAX_AGE)
+        return response
