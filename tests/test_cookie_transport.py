@@ -29,11 +29,11 @@ def browser() -> APIClient:
     return client
 
 
-def csrf(client: APIClient) -> dict[str, str]:
+def csrf(client: APIClient) -> dict[str, Any]:
     return {"HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value}
 
 
-def bearer(token: str) -> dict[str, str]:
+def bearer(token: str) -> dict[str, Any]:
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
