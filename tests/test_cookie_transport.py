@@ -208,12 +208,13 @@ def test_the_header_wins_over_the_cookie(
     assert response.json()["username"] == user.username
 
 
+@pytest.mark.parametrize("token", ["not-a-token", "", "two words"])
 def test_a_bad_header_is_not_rescued_by_a_good_cookie(
-    browser: APIClient, user: Any, password: str
+    browser: APIClient, user: Any, password: str, token: str
 ) -> None:
     cookie_login(browser, user, password)
 
-    response = browser.get("/api/me/", **bearer("not-a-token"))
+    response = browser.get("/api/me/", **bearer(token))
 
     assert_envelope(response, 401, "INVALID_TOKEN")
 
