@@ -182,6 +182,55 @@ def test_every_unsafe_method_needs_the_csrf_token(
     assert_envelope(allowed, 405, "METHOD_NOT_ALLOWED")
 
 
+def test_a_form_field_carries_the_csrf_token_to_a_view_that_parses_forms(
+    browser: APIClient, user: Any, password: str
+) -> None:
+    cookie_login(browser, user, password)
+    token = browser.cookies["csrftoken"].value
+
+    refused = browser.post("/api/me/", {"csrfmiddlewaretoken": "x" * 32})
+    allowed = browser.post("/api/me/", {"csrfmiddlewaretoken": token})
+
+    assert_envelope(refused, 403, "CSRF_FAILED")
+    assert_envelope(allowed, 405, "METHOD_NOT_ALLOWED")
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/x-www-form-urlencoded", "csrfmiddlewaretoken=guess"),
+        ("multipart/form-data; boundary=b", "--b--"),
+        ("text/plain", "{}"),
+        ("application/json", "{not json"),
+    ],
+)
+def test_a_body_the_view_cannot_parse_still_fails_csrf_first(
+    browser: APIClient, user: Any, password: str, content_type: str, body: str
+) -> None:
+    cookie_login(browser, user, password)
+
+    response = browser.generic("POST", "/auth/logout-all/", body, content_type=content_type)
+
+    assert_envelope(response, 403, "CSRF_FAILED")
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status"),
+    [("text/plain", "{}", 415), ("application/json", "{not json", 400)],
+)
+def test_with_the_csrf_header_an_unparsable_body_gets_its_own_error(
+    browser: APIClient, user: Any, password: str, content_type: str, body: str, status: int
+) -> None:
+    cookie_login(browser, user, password)
+
+    response = browser.generic(
+        "POST", "/auth/logout-all/", body, content_type=content_type, **csrf(browser)
+    )
+
+    assert_envelope(response, status, "INVALID_REQUEST")
+    assert Session.objects.live().filter(user=user).count() == 1
+
+
 # --- header and cookie ---------------------------------------------------------------------
 
 
