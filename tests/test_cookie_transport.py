@@ -359,6 +359,28 @@ def test_cookie_logout_deletes_both_cookies_and_revokes_the_session(
     assert_envelope(again, 401, "TOKEN_REVOKED")
 
 
+@pytest.mark.parametrize("endpoint", ["/auth/logout/", "/auth/logout-all/"])
+def test_logout_deletes_cookies_with_the_configured_names_and_domain(
+    browser: APIClient, user: Any, password: str, endpoint: str
+) -> None:
+    custom = {
+        "ACCESS_COOKIE_NAME": "at",
+        "REFRESH_COOKIE_NAME": "rt",
+        "COOKIE_DOMAIN": "testserver",
+    }
+    with override_settings(JWTAUTH={**settings.JWTAUTH, **custom}):
+        login = cookie_login(browser, user, password)
+        response = browser.post(endpoint, {}, format="json", **csrf(browser))
+
+    assert response.status_code == 204
+    assert set(response.cookies) == {"at", "rt"}
+    for name, cookie in response.cookies.items():
+        assert cookie.value == ""
+        assert cookie["max-age"] == 0
+        for attribute in ("path", "domain", "secure", "httponly", "samesite"):
+            assert cookie[attribute] == login.cookies[name][attribute]
+
+
 def test_cookie_logout_without_csrf_token_is_refused(
     browser: APIClient, user: Any, password: str
 ) -> None:
