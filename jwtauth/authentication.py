@@ -12,7 +12,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.middleware.csrf import CsrfViewMiddleware
+from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
@@ -22,7 +24,8 @@ from .exceptions import CSRFFailed, InvalidToken, JWTAuthError, to_api_exception
 from .tokens import decode_access_token
 
 AUTH_SCHEME = "bearer"
-UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# As Django's CSRF middleware: every other method, even an unknown one, is unsafe.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 class TokenUser:
@@ -57,6 +60,21 @@ class TokenUser:
 class _CSRFCheck(CsrfViewMiddleware):
     def _reject(self, request: Any, reason: str) -> str:
         return reason
+
+
+class _WithoutForm:
+    """The request as the CSRF check sees it when its body cannot be parsed:
+    no ``csrfmiddlewaretoken`` field, so only the ``X-CSRFToken`` header counts."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    @property
+    def POST(self) -> QueryDict:
+        return QueryDict()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._request, name)
 
 
 class JWTAuthentication(BaseAuthentication):
@@ -125,10 +143,20 @@ class JWTAuthentication(BaseAuthentication):
 
     def enforce_csrf(self, request: Request) -> None:
         """A cookie is sent by the browser on its own, so unsafe methods need a CSRF token."""
-        if request.method not in UNSAFE_METHODS:
+        if request.method in SAFE_METHODS:
             return
+        try:
+            request.POST  # noqa: B018 -- the check reads a form field from the body
+        except exceptions.APIException:
+            # A body the view cannot parse either: a missing CSRF token still
+            # answers 403, and a good one lets the parse error (400, 415) through.
+            self._check_csrf(_WithoutForm(request))
+            raise
+        self._check_csrf(request)
+
+    def _check_csrf(self, request: Request | _WithoutForm) -> None:
         check = _CSRFCheck(lambda req: None)  # type: ignore[arg-type]
-        check.process_request(request)
+        check.process_request(request)  # type: ignore[arg-type]
         reason = check.process_view(request, None, (), {})  # type: ignore[arg-type]
         if reason:
             raise CSRFFailed()

@@ -1,14 +1,25 @@
-"""Set and clear the token cookies of the cookie transport (SPEC §2)."""
+"""Set and clear the token cookies of the cookie transport (SPEC §2).
+
+Both cookies are ``HttpOnly``; ``Secure``, ``SameSite`` and ``Domain`` come from
+the settings. A name with a cookie prefix gets the attributes its prefix demands,
+or browsers would drop the cookie: ``__Secure-`` forces ``Secure``, and
+``__Host-`` forces ``Secure``, ``Path=/`` and no ``Domain``.
+"""
 
 from __future__ import annotations
 
 import posixpath
+from typing import Any
 
 from django.http import HttpResponse
 from django.urls import reverse
 
 from .conf import app_settings
 from .sessions import IssuedTokens
+
+SECURE_PREFIX = "__Secure-"
+HOST_PREFIX = "__Host-"
+EXPIRED = "Thu, 01 Jan 1970 00:00:00 GMT"
 
 
 def refresh_cookie_path() -> str:
@@ -18,42 +29,44 @@ def refresh_cookie_path() -> str:
     return common.rstrip("/") + "/"
 
 
-def _attributes() -> dict[str, object]:
-    return {
-        "secure": app_settings.COOKIE_SECURE,
+def cookie_attributes(name: str, path: str) -> dict[str, Any]:
+    """``set_cookie`` keyword arguments of the cookie ``name``, the same to set and to delete."""
+    attributes: dict[str, Any] = {
+        "path": path,
+        "domain": app_settings.COOKIE_DOMAIN,
+        "secure": app_settings.COOKIE_SECURE or name.startswith((SECURE_PREFIX, HOST_PREFIX)),
         "httponly": True,
         "samesite": app_settings.COOKIE_SAMESITE,
-        "domain": app_settings.COOKIE_DOMAIN,
     }
+    if name.startswith(HOST_PREFIX):
+        attributes.update(path="/", domain=None)
+    return attributes
+
+
+def _token_cookies() -> list[tuple[str, str]]:
+    return [
+        (app_settings.ACCESS_COOKIE_NAME, "/"),
+        (app_settings.REFRESH_COOKIE_NAME, refresh_cookie_path()),
+    ]
 
 
 def set_token_cookies(response: HttpResponse, issued: IssuedTokens) -> None:
+    (access_name, access_path), (refresh_name, refresh_path) = _token_cookies()
     response.set_cookie(
-        app_settings.ACCESS_COOKIE_NAME,
+        access_name,
         issued.access.token,
         max_age=app_settings.ACCESS_TOKEN_LIFETIME,
-        path="/",
-        **_attributes(),  # type: ignore[arg-type]
+        **cookie_attributes(access_name, access_path),
     )
     response.set_cookie(
-        app_settings.REFRESH_COOKIE_NAME,
+        refresh_name,
         issued.refresh,
         max_age=issued.refresh_lifetime,
-        path=refresh_cookie_path(),
-        **_attributes(),  # type: ignore[arg-type]
+        **cookie_attributes(refresh_name, refresh_path),
     )
 
 
 def clear_token_cookies(response: HttpResponse) -> None:
     """Delete both cookies with the same name, path and domain they were set with."""
-    samesite = app_settings.COOKIE_SAMESITE
-    domain = app_settings.COOKIE_DOMAIN
-    response.delete_cookie(
-        app_settings.ACCESS_COOKIE_NAME, path="/", domain=domain, samesite=samesite
-    )
-    response.delete_cookie(
-        app_settings.REFRESH_COOKIE_NAME,
-        path=refresh_cookie_path(),
-        domain=domain,
-        samesite=samesite,
-    )
+    for name, path in _token_cookies():
+        response.set_cookie(name, "", max_age=0, expires=EXPIRED, **cookie_attributes(name, path))

@@ -8,6 +8,7 @@ row count decides, inside ``transaction.atomic``.
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -45,8 +46,8 @@ class IssuedTokens:
 
     @property
     def refresh_lifetime(self) -> int:
-        """Seconds until the refresh token expires."""
-        return max(0, int((self.refresh_expires_at - timezone.now()).total_seconds()))
+        """Seconds until the refresh token expires, rounded up: a fresh token's full lifetime."""
+        return max(0, math.ceil((self.refresh_expires_at - timezone.now()).total_seconds()))
 
 
 def digest(raw_refresh_token: str) -> str:

@@ -20,6 +20,9 @@ from tests.factories import PASSWORD, UserFactory
 IN_CI = os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}
 DATABASE_URL = os.environ.get("DATABASE_URL")
 REDIS_URL = os.environ.get("REDIS_URL")
+CHROMIUM = "/usr/bin/chromium"
+# Each test phase's report, so a fixture can tell at teardown whether its test failed.
+phase_report_key = pytest.StashKey[dict[str, pytest.TestReport]]()
 
 
 def _redis_reachable(url: str) -> str | None:
@@ -54,6 +57,10 @@ def _postgres_reachable(url: str) -> str | None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: needs a real PostgreSQL (DATABASE_URL)")
     config.addinivalue_line("markers", "redis: needs a real Redis (REDIS_URL)")
+    config.addinivalue_line("markers", f"browser: drives a real Chromium ({CHROMIUM})")
+    if not config.getoption("liveserver", None):
+        # The browser tests' server is 127.0.0.1, so `localhost` can play another site.
+        config.option.liveserver = "127.0.0.1"
     if not IN_CI:
         return
     problems = []
@@ -67,6 +74,8 @@ def pytest_configure(config: pytest.Config) -> None:
         problems.append("REDIS_URL must be set in CI")
     elif error := _redis_reachable(REDIS_URL):
         problems.append(f"Redis at REDIS_URL is unreachable: {error}")
+    if not os.path.exists(CHROMIUM):
+        problems.append(f"Chromium must be installed at {CHROMIUM} in CI")
     if problems:
         pytest.exit("CI needs its services: " + "; ".join(problems), returncode=3)
 
@@ -78,6 +87,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL"))
         if "redis" in item.keywords and not REDIS_URL:
             item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL"))
+        if "browser" in item.keywords and not IN_CI and not os.path.exists(CHROMIUM):
+            item.add_marker(pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM}"))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    item.stash.setdefault(phase_report_key, {})[report.when] = report
+    return report
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -1,0 +1,318 @@
+"""The example page in a real Chromium (SPEC §2 cookie transport, §9 example page).
+
+The example project runs in pytest-django's live server on 127.0.0.1 with the
+test settings (``COOKIE_SECURE`` off: a Secure cookie is never sent back over
+plain http). Playwright drives Debian's Chromium and never downloads a browser.
+A second origin, played by a tiny HTTP server, attacks the logged-in user: on
+127.0.0.1 with another port it is the same *site* (SameSite cookies go along,
+so the CSRF check must stop it); on ``localhost`` it is another site (the
+SameSite=Strict cookies stay home).
+
+A failing test leaves a screenshot in ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connections
+from django.test import override_settings
+from playwright.sync_api import BrowserContext, Page, Response, expect, sync_playwright
+
+from jwtauth.models import Session
+from jwtauth.tokens import encode_access_token
+from jwtauth.views import JWTAuthView
+from tests.conftest import CHROMIUM, phase_report_key
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TOKEN_COOKIES = {"accessToken", "refreshToken"}
+SHORT_LIFETIME = 2  # seconds
+
+
+@pytest.fixture
+def browser_settings() -> Iterator[None]:
+    with override_settings(
+        JWTAUTH={
+            **settings.JWTAUTH,
+            "COOKIE_SECURE": False,
+            "ACCESS_TOKEN_LIFETIME": SHORT_LIFETIME,
+        }
+    ):
+        yield
+
+
+@pytest.fixture
+def context(
+    request: pytest.FixtureRequest,
+    live_server: Any,
+    browser_settings: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[BrowserContext]:
+    # Playwright's sync API keeps an asyncio loop running in this thread, which makes
+    # Django refuse ORM calls (they are synchronous all the same) and keep them on a
+    # connection of their own, closed below lest it outlive the test database.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=live_server.url)
+        context.set_default_timeout(5_000)
+        try:
+            yield context
+            report = request.node.stash.get(phase_report_key, {}).get("call")
+            if report is None or report.failed:
+                ARTIFACTS.mkdir(exist_ok=True)
+                for number, page in enumerate(context.pages):
+                    page.screenshot(path=ARTIFACTS / f"{request.node.name}-{number}.png")
+        finally:
+            browser.close()
+            connections.close_all()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+class AttackerSite:
+    """Serves one HTML page per path from its own origin."""
+
+    def __init__(self, host: str) -> None:
+        pages: dict[str, str] = {}
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = pages.get(self.path, "not found").encode()
+                self.send_response(200 if self.path in pages else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.pages = pages
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://{host}:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def log_in(page: Page, user: Any, password: str) -> None:
+    page.goto("/")
+    expect(page.locator("#login-form")).to_be_visible()
+    page.fill("#username", user.username)
+    page.fill("#password", password)
+    page.click("#login")
+    expect(page.locator("#user-username")).to_have_text(user.username)
+
+
+def token_cookies(context: BrowserContext) -> dict[str, Any]:
+    return {c["name"]: c for c in context.cookies() if c["name"] in TOKEN_COOKIES}
+
+
+def test_login_through_the_form_shows_the_user_and_no_script_sees_a_token(
+    page: Page, context: BrowserContext, user: Any, password: str
+) -> None:
+    log_in(page, user, password)
+
+    expect(page.locator("#status")).to_have_text(f"Signed in as {user.username}")
+    expect(page.locator("#user-email")).to_have_text(user.email)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "logged-in.png", full_page=True)
+    cookies = token_cookies(context)
+    assert set(cookies) == TOKEN_COOKIES
+    assert all(cookie["httpOnly"] for cookie in cookies.values())
+    assert cookies["refreshToken"]["path"] == "/auth/"
+    script_cookies = page.evaluate("document.cookie")
+    assert "csrftoken=" in script_cookies
+    for name, cookie in cookies.items():
+        assert name not in script_cookies
+        assert cookie["value"] not in script_cookies
+    # The refresh cookie's Path keeps it away from the API.
+    with page.expect_request("**/api/me/") as me:
+        page.click("#whoami")
+    sent = me.value.all_headers()["cookie"]
+    assert "accessToken=" in sent
+    assert "refreshToken=" not in sent
+
+    page.reload()
+
+    expect(page.locator("#user-username")).to_have_text(user.username)
+
+
+def test_the_page_refreshes_when_the_access_token_expires_and_stays_logged_in(
+    page: Page, context: BrowserContext, user: Any, password: str
+) -> None:
+    log_in(page, user, password)
+    first_refresh_cookie = token_cookies(context)["refreshToken"]["value"]
+    time.sleep(SHORT_LIFETIME + 0.5)
+
+    with page.expect_response("**/auth/refresh/") as refreshed:
+        page.click("#whoami")
+
+    assert refreshed.value.status == 200
+    expect(page.locator("#user-username")).to_have_text(user.username)
+    assert token_cookies(context)["refreshToken"]["value"] != first_refresh_cookie
+    assert Session.objects.live().filter(user=user).count() == 1
+
+
+def test_an_expired_token_answer_makes_the_page_refresh(
+    page: Page, context: BrowserContext, user: Any, password: str
+) -> None:
+    log_in(page, user, password)
+    session = Session.objects.get(user=user)
+    expired = encode_access_token(user, session.sid, now=time.time() - 3600).token
+    context.add_cookies(
+        [
+            {
+                "name": "accessToken",
+                "value": expired,
+                "domain": "127.0.0.1",
+                "path": "/",
+                "httpOnly": True,
+                "sameSite": "Strict",
+                "expires": time.time() + 600,
+            }
+        ]
+    )
+    answers: list[Response] = []
+    page.on("response", lambda response: answers.append(response))
+
+    with page.expect_response(lambda r: r.url.endswith("/api/me/") and r.status == 200):
+        page.click("#whoami")
+
+    expect(page.locator("#status")).to_have_text(f"Signed in as {user.username}")
+    codes = [(a.url.split("/", 3)[-1], a.status) for a in answers if "/static/" not in a.url]
+    assert codes == [("api/me/", 401), ("auth/refresh/", 200), ("api/me/", 200)]
+    assert answers[0].json()["error"]["code"] == "TOKEN_EXPIRED"
+
+
+def test_refresh_and_logout_buttons(
+    page: Page, context: BrowserContext, user: Any, password: str
+) -> None:
+    log_in(page, user, password)
+    before = token_cookies(context)["refreshToken"]["value"]
+
+    page.click("#refresh")
+
+    expect(page.locator("#status")).to_have_text(f"Tokens refreshed; signed in as {user.username}")
+    assert token_cookies(context)["refreshToken"]["value"] != before
+
+    page.click("#logout")
+
+    expect(page.locator("#status")).to_have_text("Logged out")
+    expect(page.locator("#login-form")).to_be_visible()
+    expect(page.locator("#account")).to_be_hidden()
+    assert token_cookies(context) == {}
+    assert not Session.objects.live().filter(user=user).exists()
+    page.reload()
+    expect(page.locator("#status")).to_have_text("Not signed in")
+
+
+def attack_page(target: str) -> str:
+    """Everything another origin can try with the user's cookies, without reading them."""
+    return f"""<!doctype html>
+<title>attacker</title>
+<form id="f" method="post" action="{target}/auth/logout-all/">
+  <input name="csrfmiddlewaretoken" value="guess">
+</form>
+<script>
+async function attempt(label, url, init) {{
+  try {{
+    const response = await fetch(url, init);
+    return label + ":" + (response.type === "opaque" ? "opaque" : await response.text());
+  }} catch (error) {{
+    return label + ":blocked";
+  }}
+}}
+window.attack = async () => [
+  await attempt("me", "{target}/api/me/", {{credentials: "include"}}),
+  await attempt("refresh", "{target}/auth/refresh/",
+                {{method: "POST", credentials: "include", mode: "no-cors"}}),
+  await attempt("logout", "{target}/auth/logout/",
+                {{method: "POST", credentials: "include", mode: "no-cors"}}),
+];
+</script>"""
+
+
+SAME_SITE_REFUSALS = {
+    "/auth/refresh/": (403, "CSRF_FAILED"),
+    "/auth/logout/": (403, "CSRF_FAILED"),
+    "/auth/logout-all/": (403, "CSRF_FAILED"),
+}
+OTHER_SITE_REFUSALS = {
+    "/auth/refresh/": (401, "NO_REFRESH_TOKEN"),
+    "/auth/logout/": (401, "NO_TOKEN"),
+    "/auth/logout-all/": (401, "NO_TOKEN"),
+}
+
+
+@pytest.mark.parametrize(
+    ("attacker_host", "refusals"),
+    [("127.0.0.1", SAME_SITE_REFUSALS), ("localhost", OTHER_SITE_REFUSALS)],
+    ids=["same-site-other-port", "other-site"],
+)
+def test_another_origin_cannot_log_the_user_out_or_act_as_them(
+    page: Page,
+    context: BrowserContext,
+    live_server: Any,
+    user: Any,
+    password: str,
+    monkeypatch: pytest.MonkeyPatch,
+    attacker_host: str,
+    refusals: dict[str, tuple[int, str]],
+) -> None:
+    log_in(page, user, password)
+    cookies_before = token_cookies(context)
+    attacker = AttackerSite(attacker_host)
+    attacker.pages["/"] = attack_page(live_server.url)
+    answers: dict[str, tuple[int, str]] = {}
+    finalize_response = JWTAuthView.finalize_response
+
+    def record(view: Any, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = finalize_response(view, request, response, *args, **kwargs)
+        error = (response.data or {}).get("error", {})
+        answers[request.path] = (response.status_code, error.get("code", ""))
+        return response
+
+    monkeypatch.setattr(JWTAuthView, "finalize_response", record)
+    evil = context.new_page()
+    try:
+        evil.goto(attacker.origin + "/")
+        seen = evil.evaluate("window.attack()")
+        with evil.expect_navigation():
+            evil.evaluate("document.getElementById('f').submit()")
+    finally:
+        attacker.close()
+
+    assert seen[0] == "me:blocked"  # CORS: no other origin reads the user
+    assert seen[1:] == ["refresh:opaque", "logout:opaque"]
+    assert answers == refusals
+    assert Session.objects.live().filter(user=user).count() == 1
+    assert token_cookies(context) == cookies_before
+    page.reload()
+    expect(page.locator("#user-username")).to_have_text(user.username)
