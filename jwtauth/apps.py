@@ -12,12 +12,22 @@ class JWTAuthConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks
+        from django.conf import settings
+        from django.db.models.signals import post_save, pre_delete, pre_save
+
+        from . import checks, receivers
         from .conf import reload_app_settings
         from .keys import reset_key_ring
 
         setting_changed.connect(reload_app_settings, dispatch_uid="jwtauth.conf.reload")
         setting_changed.connect(reset_key_ring, dispatch_uid="jwtauth.keys.reset")
+
+        user_model = settings.AUTH_USER_MODEL
+        pre_save.connect(receivers.user_pre_save, sender=user_model, dispatch_uid="jwtauth.pre")
+        post_save.connect(receivers.user_post_save, sender=user_model, dispatch_uid="jwtauth.post")
+        pre_delete.connect(
+            receivers.user_pre_delete, sender=user_model, dispatch_uid="jwtauth.delete"
+        )
 
         django_checks.register(checks.check_keys, django_checks.Tags.security)
         django_checks.register(checks.check_cookies, django_checks.Tags.security)
