@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.core import checks as django_checks
 from django.core.signals import setting_changed
 from django.utils.translation import gettext_lazy as _
@@ -33,3 +33,7 @@ class JWTAuthConfig(AppConfig):
         django_checks.register(checks.check_cookies, django_checks.Tags.security)
         django_checks.register(checks.check_revocation_cache, django_checks.Tags.caches)
         django_checks.register(checks.check_redis_eviction, django_checks.Tags.caches, deploy=True)
+
+        if apps.is_installed("drf_spectacular"):
+            # Registers the schema extensions; drf-spectacular stays an optional dependency.
+            from . import openapi  # noqa: F401

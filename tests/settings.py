@@ -47,3 +47,10 @@ JWTAUTH = {
     "SIGNING_KEY": "tests-only-hmac-signing-key-of-at-least-32-bytes!!",
     "COOKIE_SECURE": True,
 }
+
+# drf-spectacular (test dependency group): the optional OpenAPI extension is tested.
+INSTALLED_APPS = [*INSTALLED_APPS, "drf_spectacular"]  # noqa: F405
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
