@@ -168,3 +168,14 @@ def test_the_jwks_endpoint_schema() -> None:
     assert body["properties"]["keys"]["type"] == "array"
     assert ref(responses["404"]) == ENVELOPE
     assert issubclass(replaced, JWKSView)
+
+
+def test_ready_without_drf_spectacular_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.apps import apps
+
+    installed = apps.is_installed
+    monkeypatch.setattr(
+        apps, "is_installed", lambda name: name != "drf_spectacular" and installed(name)
+    )
+    # Idempotent: the receivers have dispatch_uids, and checks register into a set.
+    apps.get_app_config("jwtauth").ready()

@@ -252,3 +252,16 @@ def test_purge_while_logins_refreshes_and_revocations_run() -> None:
     for chain in chains.values():
         for raw in chain:
             sessions.rotate(raw)
+
+
+@pytest.mark.django_db
+def test_a_page_whose_rows_are_gone_or_live_deletes_nothing(world: dict[str, Any]) -> None:
+    from jwtauth.purge import _delete_refresh_tokens, _delete_sessions
+
+    now = timezone.now()
+    live = world["keep"]["live"]
+
+    assert _delete_sessions([uuid.uuid4(), live.pk], now) == (0, 0)
+    unexpired = live.refresh_tokens.filter(expires_at__gt=now).values_list("pk", flat=True)
+    assert _delete_refresh_tokens([-1, *unexpired], now) == 0
+    assert live.refresh_tokens.count() == 3

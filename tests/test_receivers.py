@@ -213,3 +213,22 @@ def test_a_password_hash_upgrade_is_not_a_password_change(
     assert client.get("/api/me/", **bearer(earlier_session)).status_code == 200
     assert Session.objects.live().filter(user=user).count() == 2
     assert reasons == []
+
+
+def test_saving_a_user_whose_row_is_gone_revokes_nothing(user: Any, reasons: list[str]) -> None:
+    stale: Any = type(user).objects.get(pk=user.pk)
+    user.delete()
+
+    stale.is_active = False
+    stale.save()  # an UPDATE of no row, then an INSERT
+
+    assert reasons == []
+
+
+def test_a_user_model_without_is_active_is_watched_for_its_password_only() -> None:
+    from django.contrib.auth.models import Group
+
+    from jwtauth import receivers
+
+    assert receivers._has_field(Group, "is_active") is False
+    assert receivers._has_field(type(UserFactory.build()), "is_active") is True
