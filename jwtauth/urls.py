@@ -14,5 +14,6 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("logout-all/", views.LogoutAllView.as_view(), name="logout-all"),
     path("sessions/", views.SessionListView.as_view(), name="sessions"),
-    path("sessions/<str:session_id>/", views.SessionDetailView.as_view(), name="session-detail"),
+    # path, not uuid: any id, however malformed, gets the 404 envelope from the view.
+    path("sessions/<path:session_id>/", views.SessionDetailView.as_view(), name="session-detail"),
 ]

@@ -139,6 +139,8 @@ def test_delete_the_current_session_clears_the_cookies(client: Any, user: Any) -
         "%00",
         "x" * 2000,
         "ß",
+        "a/b",
+        "../../logout",
         str(uuid.uuid4()),
     ],
 )
