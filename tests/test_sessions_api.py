@@ -302,3 +302,22 @@ def test_no_session_limit_by_default(client: Any, user: Any) -> None:
         log_in(client, user)
 
     assert Session.objects.live().filter(user=user).count() == 5
+
+
+def test_cookie_authenticated_delete_needs_csrf(user: Any) -> None:
+    from rest_framework.test import APIClient
+
+    browser = APIClient(enforce_csrf_checks=True)
+    response = browser.post(
+        "/auth/login/",
+        {"username": user.username, "password": PASSWORD, "transport": "cookie"},
+        format="json",
+    )
+    sid = sid_of({"accessToken": response.cookies["accessToken"].value})
+
+    forged = browser.delete(f"/auth/sessions/{sid}/")
+
+    assert forged.status_code == 403
+    assert forged.json()["error"]["code"] == "CSRF_FAILED"
+    assert Session.objects.get(pk=sid).is_active
+    assert browser.get("/auth/sessions/").json()[0]["current"] is True
