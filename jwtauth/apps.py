@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.core import checks as django_checks
 from django.core.signals import setting_changed
 from django.utils.translation import gettext_lazy as _
 
@@ -11,8 +12,28 @@ class JWTAuthConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.conf import settings
+        from django.db.models.signals import post_save, pre_delete, pre_save
+
+        from . import checks, receivers
         from .conf import reload_app_settings
         from .keys import reset_key_ring
 
         setting_changed.connect(reload_app_settings, dispatch_uid="jwtauth.conf.reload")
         setting_changed.connect(reset_key_ring, dispatch_uid="jwtauth.keys.reset")
+
+        user_model = settings.AUTH_USER_MODEL
+        pre_save.connect(receivers.user_pre_save, sender=user_model, dispatch_uid="jwtauth.pre")
+        post_save.connect(receivers.user_post_save, sender=user_model, dispatch_uid="jwtauth.post")
+        pre_delete.connect(
+            receivers.user_pre_delete, sender=user_model, dispatch_uid="jwtauth.delete"
+        )
+
+        django_checks.register(checks.check_keys, django_checks.Tags.security)
+        django_checks.register(checks.check_cookies, django_checks.Tags.security)
+        django_checks.register(checks.check_revocation_cache, django_checks.Tags.caches)
+        django_checks.register(checks.check_redis_eviction, django_checks.Tags.caches, deploy=True)
+
+        if apps.is_installed("drf_spectacular"):
+            # Registers the schema extensions; drf-spectacular stays an optional dependency.
+            from . import openapi  # noqa: F401

@@ -53,3 +53,18 @@ class RefreshSerializer(serializers.Serializer[Any]):
 
 class LogoutSerializer(RefreshSerializer):
     pass
+
+
+class SessionSerializer(serializers.Serializer[Any]):
+    """One of the caller's live sessions, as ``GET sessions/`` lists it."""
+
+    id = serializers.CharField(source="sid", read_only=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    lastUsedAt = serializers.DateTimeField(source="last_used_at", read_only=True)
+    expiresAt = serializers.DateTimeField(source="expires_at", read_only=True)
+    userAgent = serializers.CharField(source="user_agent", read_only=True)
+    ipAddress = serializers.IPAddressField(source="ip_address", read_only=True, allow_null=True)
+    current = serializers.SerializerMethodField()
+
+    def get_current(self, session: Any) -> bool:
+        return bool(session.sid == self.context.get("current_sid"))

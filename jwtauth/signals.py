@@ -27,5 +27,6 @@ REVOKE_REASONS = (
     "api",
     "password_change",
     "deactivated",
+    "deleted",
     "session_limit",
 )

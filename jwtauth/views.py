@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any, cast
+from uuid import UUID
 
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -27,7 +29,8 @@ from .exceptions import (
     to_api_exception,
 )
 from .keys import jwks
-from .serializers import LoginSerializer, LogoutSerializer, RefreshSerializer
+from .models import Session
+from .serializers import LoginSerializer, LogoutSerializer, RefreshSerializer, SessionSerializer
 
 
 class JWTAuthView(APIView):
@@ -74,8 +77,16 @@ def _client_ip(request: Request) -> str | None:
     if num_proxies and forwarded:
         addresses = [part.strip() for part in forwarded.split(",")]
         if len(addresses) >= num_proxies:
-            return addresses[-num_proxies] or None
-    return request.META.get("REMOTE_ADDR") or None
+            return _valid_ip(addresses[-num_proxies])
+    return _valid_ip(request.META.get("REMOTE_ADDR"))
+
+
+def _valid_ip(value: str | None) -> str | None:
+    """A header is client input: anything but an address is stored as unknown."""
+    try:
+        return str(ipaddress.ip_address(value or ""))
+    except ValueError:
+        return None
 
 
 def _authenticate(request: Request, data: dict[str, Any]) -> AbstractBaseUser:
@@ -194,3 +205,47 @@ class JWKSView(JWTAuthView):
         response = Response(key_set)
         patch_cache_control(response, public=True, max_age=app_settings.JWKS_MAX_AGE)
         return response
+
+
+def _caller_pk(request: Request) -> Any:
+    """The user's pk: an int or UUID from the database, a string from a ``TokenUser``."""
+    return request.user.pk
+
+
+def _current_sid(request: Request) -> str | None:
+    claims = request.auth
+    return claims.get("sid") if isinstance(claims, dict) else None
+
+
+class SessionListView(JWTAuthView):
+    """The caller's live sessions; ``current`` marks the one this request's token belongs to."""
+
+    authentication_classes = [JWTAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        live = Session.objects.live().filter(user_id=_caller_pk(request)).order_by("-created_at")
+        serializer = SessionSerializer(
+            live, many=True, context={"current_sid": _current_sid(request)}
+        )
+        response = Response(serializer.data)
+        add_never_cache_headers(response)
+        return response
+
+
+class SessionDetailView(JWTAuthView):
+    authentication_classes = [JWTAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def delete(self, request: Request, session_id: str) -> Response:
+        """Revoke one of the caller's live sessions; any other id is a 404, malformed or not."""
+        try:
+            pk = UUID(session_id)
+        except ValueError:
+            raise NotFound() from None
+        if not Session.objects.live().filter(pk=pk, user_id=_caller_pk(request)).exists():
+            raise NotFound()
+        sessions.revoke_sessions([pk], reason="api")
+        if str(pk) == _current_sid(request):
+            return _no_content(request)
+        return Response(status=204)

@@ -47,3 +47,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # signing key falls back to SECRET_KEY, so a test's override_settings(JWTAUTH={...})
 # keeps verifying tokens issued outside it.
 JWTAUTH = {"COOKIE_SECURE": True}
+# drf-spectacular (test dependency group): the optional OpenAPI extension is tested.
+INSTALLED_APPS = [*INSTALLED_APPS, "drf_spectacular"]  # noqa: F405
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}

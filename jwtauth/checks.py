@@ -1,0 +1,194 @@
+"""System checks (SPEC §7): configuration mistakes surface in ``manage.py check``.
+
+Registered in ``JWTAuthConfig.ready()``. Nothing here raises: a check that
+cannot decide says nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import InvalidCacheBackendError, caches
+from django.core.checks import CheckMessage, Error, Warning
+
+from .conf import app_settings
+from .exceptions import KeyConfigurationError
+from .keys import HMAC_ALGORITHMS, SUPPORTED_ALGORITHMS, key_ring
+
+MIN_HMAC_KEY_BYTES = 32
+
+_PROCESS_LOCAL_BACKENDS = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+_DJANGO_REDIS_BACKEND_PREFIX = "django_redis."
+
+
+def check_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """E001 short HMAC key, E002 unknown algorithm, E003 unusable key, W001 SECRET_KEY fallback."""
+    algorithm = app_settings.ALGORITHM
+    if algorithm not in SUPPORTED_ALGORITHMS:
+        return [
+            Error(
+                f"JWTAUTH['ALGORITHM'] is {algorithm!r}, which jwtauth does not support.",
+                hint="Use one of: " + ", ".join(sorted(SUPPORTED_ALGORITHMS)) + ".",
+                id="jwtauth.E002",
+            )
+        ]
+    messages: list[CheckMessage] = []
+    if algorithm in HMAC_ALGORITHMS:
+        configured = app_settings.SIGNING_KEY
+        if configured is None:
+            messages.append(
+                Warning(
+                    "JWTAUTH['SIGNING_KEY'] is not set: access tokens are signed with SECRET_KEY.",
+                    hint=(
+                        "Set JWTAUTH['SIGNING_KEY'] to a random secret of its own (at least "
+                        f"{MIN_HMAC_KEY_BYTES} bytes), so rotating SECRET_KEY and leaking it "
+                        "are separate events."
+                    ),
+                    id="jwtauth.W001",
+                )
+            )
+        key = configured if configured is not None else settings.SECRET_KEY
+        length = len(key.encode("utf-8") if isinstance(key, str) else key)
+        if length < MIN_HMAC_KEY_BYTES:
+            messages.append(
+                Error(
+                    f"The {algorithm} signing key is {length} bytes long; at least "
+                    f"{MIN_HMAC_KEY_BYTES} are needed.",
+                    hint=(
+                        'Generate one with: python -c "import secrets; '
+                        'print(secrets.token_urlsafe(48))"'
+                    ),
+                    id="jwtauth.E001",
+                )
+            )
+            return messages
+    try:
+        key_ring()
+    except KeyConfigurationError as exc:
+        messages.append(
+            Error(
+                f"The jwtauth keys cannot be used: {exc}",
+                hint=(
+                    f"For {algorithm}, set JWTAUTH['SIGNING_KEY'] to a PEM private key of the "
+                    "matching type, and give every JWTAUTH['VERIFYING_KEYS'] entry a usable "
+                    "public key."
+                ),
+                id="jwtauth.E003",
+            )
+        )
+    return messages
+
+
+def check_cookies(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W002: token cookies without ``Secure`` in production."""
+    if app_settings.COOKIE_SECURE or settings.DEBUG:
+        return []
+    return [
+        Warning(
+            "JWTAUTH['COOKIE_SECURE'] is off while DEBUG is off: token cookies may travel "
+            "over plain HTTP.",
+            hint="Set JWTAUTH['COOKIE_SECURE'] = True (the default) and serve over HTTPS.",
+            id="jwtauth.W002",
+        )
+    ]
+
+
+def _cache_config() -> dict[str, Any] | None:
+    config: dict[str, Any] | None = getattr(settings, "CACHES", {}).get(
+        app_settings.REVOCATION_CACHE
+    )
+    return config
+
+
+def check_revocation_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """E004 missing alias, W003 process-local store, W004 store that swallows errors."""
+    alias = app_settings.REVOCATION_CACHE
+    config = _cache_config()
+    if config is None:
+        return [
+            Error(
+                f"JWTAUTH['REVOCATION_CACHE'] is {alias!r}, which is not a key of CACHES.",
+                hint="Name a cache alias defined in CACHES (a django-redis cache in production).",
+                id="jwtauth.E004",
+            )
+        ]
+    backend = str(config.get("BACKEND", ""))
+    messages: list[CheckMessage] = []
+    if backend in _PROCESS_LOCAL_BACKENDS and not settings.DEBUG:
+        messages.append(
+            Warning(
+                f"The revocation cache {alias!r} uses {backend.rsplit('.', 1)[-1]}: a logout "
+                "in one process is not seen by the others, so revoked tokens stay valid there.",
+                hint=(
+                    "Point JWTAUTH['REVOCATION_CACHE'] at a shared cache, such as "
+                    "django_redis.cache.RedisCache."
+                ),
+                id="jwtauth.W003",
+            )
+        )
+    if backend.startswith(_DJANGO_REDIS_BACKEND_PREFIX):
+        options = config.get("OPTIONS") or {}
+        ignores = options.get(
+            "IGNORE_EXCEPTIONS", getattr(settings, "DJANGO_REDIS_IGNORE_EXCEPTIONS", False)
+        )
+        if ignores:
+            messages.append(
+                Warning(
+                    f"The revocation cache {alias!r} ignores Redis errors: when Redis is down, "
+                    "revoked tokens are silently accepted and logouts silently lost.",
+                    hint=(
+                        "Remove IGNORE_EXCEPTIONS (and DJANGO_REDIS_IGNORE_EXCEPTIONS) for this "
+                        "cache, or give jwtauth a cache alias of its own. To fail open on "
+                        "purpose, set JWTAUTH['REVOCATION_FAIL_OPEN'] = True, which logs."
+                    ),
+                    id="jwtauth.W004",
+                )
+            )
+    return messages
+
+
+def _redis_client() -> Any:
+    """The raw redis-py client behind the revocation cache, or ``None`` if it is not Redis."""
+    try:
+        cache = caches[app_settings.REVOCATION_CACHE]
+    except InvalidCacheBackendError:
+        return None
+    get_client = getattr(getattr(cache, "client", None), "get_client", None)
+    if not type(cache).__module__.startswith("django_redis") or get_client is None:
+        return None
+    return get_client(write=False)
+
+
+def check_redis_eviction(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W005 (deploy): an evicting ``maxmemory-policy`` can silently drop revocation entries.
+
+    Every revocation entry carries a TTL, so the ``volatile-*`` policies can evict
+    them as surely as the ``allkeys-*`` ones; only ``noeviction`` is safe.
+    """
+    try:
+        client = _redis_client()
+        if client is None:
+            return []
+        policy = client.config_get("maxmemory-policy").get("maxmemory-policy")
+    except Exception:  # unreachable, CONFIG disabled, ...: not ours to report here
+        return []
+    if isinstance(policy, bytes):
+        policy = policy.decode("ascii", "replace")
+    if not isinstance(policy, str) or not policy.startswith(("allkeys-", "volatile-")):
+        return []
+    return [
+        Warning(
+            f"The Redis behind the revocation cache {app_settings.REVOCATION_CACHE!r} has "
+            f"maxmemory-policy {policy}: under memory pressure it may evict revocation "
+            "entries, and revoked tokens would be accepted again.",
+            hint=(
+                "Use maxmemory-policy noeviction (a full Redis then refuses writes and jwtauth "
+                "fails closed), ideally on a Redis or database of its own for revocation."
+            ),
+            id="jwtauth.W005",
+        )
+    ]

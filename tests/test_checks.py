@@ -1,0 +1,364 @@
+"""System checks (SPEC §7), each called directly and through ``manage.py check``."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from io import StringIO
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from django.core.checks import Error, Warning
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.test import override_settings
+
+from jwtauth import checks
+
+GOOD_KEY = "a-test-hmac-signing-key-that-is-long-enough-0123456789"
+LOCMEM = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+DUMMY = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+
+
+def ids(messages: list[Any]) -> list[str]:
+    return sorted(message.id for message in messages)
+
+
+def jwtauth(**settings: Any) -> Any:
+    return override_settings(JWTAUTH={"SIGNING_KEY": GOOD_KEY, **settings})
+
+
+def redis_cache(location: str, **options: Any) -> dict[str, Any]:
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": location,
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1, **options},
+    }
+
+
+def rsa_pem(bits: int = 2048, *, private: bool = True) -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    if private:
+        return key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def ec_pem() -> str:
+    return (
+        ec.generate_private_key(ec.SECP256R1())
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+
+
+# --- keys ----------------------------------------------------------------------------
+
+
+def test_a_good_hmac_key_passes() -> None:
+    with jwtauth():
+        assert checks.check_keys() == []
+
+
+def test_e001_short_hmac_key() -> None:
+    with jwtauth(SIGNING_KEY="too-short"):
+        messages = checks.check_keys()
+
+    assert ids(messages) == ["jwtauth.E001"]
+    assert isinstance(messages[0], Error)
+    assert "9 bytes" in messages[0].msg
+    assert messages[0].hint
+
+
+def test_e001_counts_bytes_not_characters() -> None:
+    with jwtauth(SIGNING_KEY="é" * 16):  # 16 characters, 32 bytes
+        assert checks.check_keys() == []
+    with jwtauth(SIGNING_KEY=b"k" * 31):
+        assert ids(checks.check_keys()) == ["jwtauth.E001"]
+
+
+def test_w001_and_e001_when_falling_back_to_a_short_secret_key() -> None:
+    with override_settings(JWTAUTH={}, SECRET_KEY="short-secret"):
+        messages = checks.check_keys()
+
+    assert ids(messages) == ["jwtauth.E001", "jwtauth.W001"]
+    assert all(message.hint for message in messages)
+
+
+def test_w001_alone_when_secret_key_is_long_enough() -> None:
+    with override_settings(JWTAUTH={}, SECRET_KEY="s" * 50):
+        messages = checks.check_keys()
+
+    assert ids(messages) == ["jwtauth.W001"]
+    assert isinstance(messages[0], Warning)
+
+
+def test_e002_unknown_algorithm() -> None:
+    for algorithm in ("none", "HS1024", "RS1"):
+        with jwtauth(ALGORITHM=algorithm):
+            messages = checks.check_keys()
+        assert ids(messages) == ["jwtauth.E002"]
+        assert algorithm in messages[0].msg
+        assert "HS256" in str(messages[0].hint)
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "key"),
+    [
+        ("RS256", None),
+        ("RS256", "not a pem"),
+        ("RS256", "public"),
+        ("ES256", "rsa"),
+    ],
+)
+def test_e003_asymmetric_algorithm_without_a_usable_key(algorithm: str, key: str | None) -> None:
+    material = {"public": rsa_pem(private=False), "rsa": rsa_pem()}.get(key or "", key)
+    with jwtauth(ALGORITHM=algorithm, SIGNING_KEY=material):
+        messages = checks.check_keys()
+
+    assert ids(messages) == ["jwtauth.E003"]
+    assert messages[0].msg.startswith("The jwtauth keys cannot be used: ")
+    assert algorithm in str(messages[0].hint)
+
+
+def test_e003_unusable_verifying_key() -> None:
+    with jwtauth(VERIFYING_KEYS=[{"kid": "old", "algorithm": "RS256", "key": "garbage"}]):
+        assert ids(checks.check_keys()) == ["jwtauth.E003"]
+
+
+def test_a_good_asymmetric_key_passes() -> None:
+    with jwtauth(ALGORITHM="ES256", SIGNING_KEY=ec_pem()):
+        assert checks.check_keys() == []
+
+
+def test_key_errors_fail_manage_py_check() -> None:
+    with jwtauth(SIGNING_KEY="short"), pytest.raises(SystemCheckError, match=r"jwtauth\.E001"):
+        call_command("check")
+    with jwtauth(ALGORITHM="XS256"), pytest.raises(SystemCheckError, match=r"jwtauth\.E002"):
+        call_command("check")
+    with jwtauth(ALGORITHM="RS256"), pytest.raises(SystemCheckError, match=r"jwtauth\.E003"):
+        call_command("check")
+
+
+# --- cookies -----------------------------------------------------------------------
+
+
+def test_w002_insecure_cookies_in_production() -> None:
+    with jwtauth(COOKIE_SECURE=False), override_settings(DEBUG=False):
+        messages = checks.check_cookies()
+
+    assert ids(messages) == ["jwtauth.W002"]
+    assert messages[0].hint
+
+
+def test_w002_silent_when_debugging_or_secure() -> None:
+    with jwtauth(COOKIE_SECURE=False), override_settings(DEBUG=True):
+        assert checks.check_cookies() == []
+    with jwtauth(COOKIE_SECURE=True), override_settings(DEBUG=False):
+        assert checks.check_cookies() == []
+
+
+# --- revocation cache ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", [LOCMEM, DUMMY])
+def test_w003_process_local_revocation_cache_in_production(backend: dict[str, str]) -> None:
+    caches = {"default": LOCMEM, "tokens": backend}
+    with override_settings(CACHES=caches, DEBUG=False), jwtauth(REVOCATION_CACHE="tokens"):
+        messages = checks.check_revocation_cache()
+
+    assert ids(messages) == ["jwtauth.W003"]
+    assert "'tokens'" in messages[0].msg
+    assert "RedisCache" in str(messages[0].hint)
+
+
+def test_w003_silent_when_debugging_or_shared() -> None:
+    with override_settings(CACHES={"default": LOCMEM}, DEBUG=True), jwtauth():
+        assert checks.check_revocation_cache() == []
+    shared = {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "jwtauth_cache",
+    }
+    with override_settings(CACHES={"default": shared}, DEBUG=False), jwtauth():
+        assert checks.check_revocation_cache() == []
+
+
+def test_e004_revocation_cache_alias_not_configured() -> None:
+    with override_settings(CACHES={"default": LOCMEM}), jwtauth(REVOCATION_CACHE="missing"):
+        messages = checks.check_revocation_cache()
+
+    assert ids(messages) == ["jwtauth.E004"]
+    assert "'missing'" in messages[0].msg
+
+
+def test_w004_django_redis_ignoring_exceptions() -> None:
+    cache = redis_cache("redis://127.0.0.1:1/0", IGNORE_EXCEPTIONS=True)
+    with override_settings(CACHES={"default": cache}, DEBUG=True), jwtauth():
+        messages = checks.check_revocation_cache()
+
+    assert ids(messages) == ["jwtauth.W004"]
+    assert "REVOCATION_FAIL_OPEN" in str(messages[0].hint)
+
+
+def test_w004_global_django_redis_setting_and_per_cache_override() -> None:
+    cache = redis_cache("redis://127.0.0.1:1/0")
+    with (
+        override_settings(
+            CACHES={"default": cache}, DJANGO_REDIS_IGNORE_EXCEPTIONS=True, DEBUG=True
+        ),
+        jwtauth(),
+    ):
+        assert ids(checks.check_revocation_cache()) == ["jwtauth.W004"]
+    strict = redis_cache("redis://127.0.0.1:1/0", IGNORE_EXCEPTIONS=False)
+    with (
+        override_settings(
+            CACHES={"default": strict}, DJANGO_REDIS_IGNORE_EXCEPTIONS=True, DEBUG=True
+        ),
+        jwtauth(),
+    ):
+        assert checks.check_revocation_cache() == []
+
+
+def test_w004_silent_for_a_strict_redis_cache() -> None:
+    with (
+        override_settings(CACHES={"default": redis_cache("redis://127.0.0.1:1/0")}, DEBUG=False),
+        jwtauth(),
+    ):
+        assert checks.check_revocation_cache() == []
+
+
+def test_warnings_show_in_manage_py_check_without_failing_it() -> None:
+    stderr = StringIO()
+    with override_settings(CACHES={"default": LOCMEM}, DEBUG=False), jwtauth(COOKIE_SECURE=False):
+        call_command("check", stdout=StringIO(), stderr=stderr)
+
+    output = stderr.getvalue()
+    assert "jwtauth.W002" in output
+    assert "jwtauth.W003" in output
+    assert "HINT:" in output
+
+
+# --- W005: Redis eviction policy (deploy) ----------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def private_redis() -> Iterator[Any]:
+    """``start(policy)`` runs a throwaway redis-server of our own and returns its URL."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(policy: str) -> str:
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--maxmemory-policy",
+                policy,
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        started.append(server)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        return f"redis://127.0.0.1:{port}/0"
+
+    yield start
+    for server in started:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.mark.parametrize("policy", ["allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-ttl"])
+def test_w005_evicting_policy(private_redis: Any, policy: str) -> None:
+    url = private_redis(policy)
+    with override_settings(CACHES={"default": redis_cache(url)}), jwtauth():
+        messages = checks.check_redis_eviction()
+
+    assert ids(messages) == ["jwtauth.W005"]
+    assert policy in messages[0].msg
+    assert "noeviction" in str(messages[0].hint)
+
+
+def test_w005_silent_for_noeviction(private_redis: Any) -> None:
+    url = private_redis("noeviction")
+    with override_settings(CACHES={"default": redis_cache(url)}), jwtauth():
+        assert checks.check_redis_eviction() == []
+
+
+def test_w005_only_with_deploy(private_redis: Any) -> None:
+    url = private_redis("allkeys-lru")
+    with override_settings(CACHES={"default": redis_cache(url)}, DEBUG=True), jwtauth():
+        plain, deploy = StringIO(), StringIO()
+        call_command("check", stdout=StringIO(), stderr=plain)
+        call_command("check", "--deploy", stdout=StringIO(), stderr=deploy)
+
+    assert "jwtauth.W005" not in plain.getvalue()
+    assert "jwtauth.W005" in deploy.getvalue()
+
+
+def test_w005_silent_when_redis_is_unreachable() -> None:
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    with override_settings(CACHES={"default": redis_cache(dead)}), jwtauth():
+        assert checks.check_redis_eviction() == []
+        call_command("check", "--deploy", stdout=StringIO(), stderr=StringIO())
+
+
+def test_w005_silent_when_the_cache_is_not_redis() -> None:
+    with override_settings(CACHES={"default": LOCMEM}), jwtauth():
+        assert checks.check_redis_eviction() == []
+    with override_settings(CACHES={"default": LOCMEM}), jwtauth(REVOCATION_CACHE="missing"):
+        assert checks.check_redis_eviction() == []
+
+
+def test_w005_reads_a_bytes_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Client:
+        def config_get(self, name: str) -> dict[str, bytes]:
+            return {name: b"allkeys-random"}
+
+    monkeypatch.setattr(checks, "_redis_client", Client)
+    with jwtauth():
+        assert ids(checks.check_redis_eviction()) == ["jwtauth.W005"]
+
+
+@pytest.mark.redis
+def test_w005_against_the_configured_redis_does_not_fail() -> None:
+    # The shared Redis's policy is not ours to set; the check must answer either way.
+    messages = checks.check_redis_eviction()
+
+    assert ids(messages) in ([], ["jwtauth.W005"])
