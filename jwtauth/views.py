@@ -26,6 +26,7 @@ from .exceptions import (
     to_api_exception,
 )
 from .serializers import LoginSerializer, LogoutSerializer, RefreshSerializer
+from .throttling import LoginAccountThrottle, LoginIPThrottle, RefreshThrottle, client_ip
 
 
 class JWTAuthView(APIView):
@@ -65,17 +66,6 @@ def _tokens_response(issued: sessions.IssuedTokens, transport: str) -> Response:
     return response
 
 
-def _client_ip(request: Request) -> str | None:
-    """``REMOTE_ADDR``, or the address ``NUM_PROXIES`` trusted proxies saw."""
-    num_proxies = app_settings.NUM_PROXIES
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
-    if num_proxies and forwarded:
-        addresses = [part.strip() for part in forwarded.split(",")]
-        if len(addresses) >= num_proxies:
-            return addresses[-num_proxies] or None
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def _authenticate(request: Request, data: dict[str, Any]) -> AbstractBaseUser:
     """Authenticate through every configured backend; raise the same error for any failure."""
     user_model = get_user_model()
@@ -103,6 +93,7 @@ def _authenticate(request: Request, data: dict[str, Any]) -> AbstractBaseUser:
 class LoginView(JWTAuthView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    throttle_classes = [LoginIPThrottle, LoginAccountThrottle]
 
     def post(self, request: Request) -> Response:
         serializer = LoginSerializer(data=request.data)
@@ -112,7 +103,7 @@ class LoginView(JWTAuthView):
         issued = sessions.start_session(
             user,
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
-            ip_address=_client_ip(request),
+            ip_address=client_ip(request),
         )
         return _tokens_response(issued, data.get("transport") or app_settings.DEFAULT_TRANSPORT)
 
@@ -136,6 +127,7 @@ def _refresh_token_from(
 class RefreshView(JWTAuthView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    throttle_classes = [RefreshThrottle]
 
     def post(self, request: Request) -> Response:
         raw, transport = _refresh_token_from(request, RefreshSerializer)
