@@ -46,4 +46,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 JWTAUTH = {
     "SIGNING_KEY": "tests-only-hmac-signing-key-of-at-least-32-bytes!!",
     "COOKIE_SECURE": True,
+    # Generous: tests log in many times a minute; tests/test_throttling.py sets real rates.
+    "LOGIN_THROTTLE_RATES": {"ip": "10000/min", "account": "10000/min"},  # type: ignore[dict-item]
+    "REFRESH_THROTTLE_RATE": "10000/min",
 }
