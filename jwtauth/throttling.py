@@ -52,6 +52,8 @@ class JWTAuthThrottle(SimpleRateThrottle):
     """A ``SimpleRateThrottle`` whose rate and cache come from ``JWTAUTH`` at call time."""
 
     cache_format = "jwtauth:throttle:%(scope)s:%(ident)s"
+    num_requests: int
+    duration: int
 
     def __init__(self) -> None:
         # DRF builds throttles per request: this reads the settings in force now.
@@ -62,11 +64,32 @@ class JWTAuthThrottle(SimpleRateThrottle):
         raise NotImplementedError
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        try:
-            return bool(super().allow_request(request, view))
-        except Exception as exc:  # every cache backend raises its own errors
-            logger.warning("jwtauth: throttle cache unreachable; not throttling: %s", exc)
+        if self.rate is None:
             return True
+        # Outside the ``try``: reading the body may raise ParseError, which must reach the client.
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        try:
+            self.history = self.cache.get(self.key, [])
+        except Exception as exc:  # every cache backend raises its own errors
+            return self._cache_failed(exc)
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - self.duration:
+            self.history.pop()
+        if len(self.history) >= self.num_requests:
+            return bool(self.throttle_failure())
+        return bool(self.throttle_success())
+
+    def throttle_success(self) -> bool:
+        try:
+            return bool(super().throttle_success())
+        except Exception as exc:
+            return self._cache_failed(exc)
+
+    def _cache_failed(self, exc: Exception) -> bool:
+        logger.warning("jwtauth: throttle cache unreachable; not throttling: %s", exc)
+        return True
 
     def key_for(self, ident: str) -> str:
         return self.cache_format % {"scope": self.scope, "ident": ident}
