@@ -7,7 +7,6 @@ from typing import Any, cast
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.cache import add_never_cache_headers
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -25,6 +24,7 @@ from .exceptions import (
     exception_handler,
     to_api_exception,
 )
+from .parsers import JSONParser
 from .serializers import LoginSerializer, LogoutSerializer, RefreshSerializer
 from .throttling import LoginAccountThrottle, LoginIPThrottle, RefreshThrottle, client_ip
 
