@@ -7,6 +7,7 @@ authentication classes may try), and raises when it carries bad ones.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -18,11 +19,14 @@ from rest_framework.request import Request
 
 from . import revocation
 from .conf import app_settings
-from .exceptions import CSRFFailed, InvalidToken, JWTAuthError, to_api_exception
+from .exceptions import CSRFFailed, InvalidToken, JWTAuthError, TokenInvalid, to_api_exception
 from .tokens import decode_access_token
 
 AUTH_SCHEME = "bearer"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# RFC 7515 §7.1: three base64url parts, no padding. Anything else (padding, the
+# standard alphabet) would decode anyway and make one token many strings.
+COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 class TokenUser:
@@ -99,7 +103,14 @@ class JWTAuthentication(BaseAuthentication):
         return None
 
     def validate_token(self, raw_token: str) -> dict[str, Any]:
-        return decode_access_token(raw_token)
+        if not COMPACT_JWS.fullmatch(raw_token):
+            raise TokenInvalid("not a compact JWS")
+        try:
+            return decode_access_token(raw_token)
+        except RecursionError as exc:
+            # A signed payload nested deeper than the recursion limit: json raises
+            # RecursionError, not ValueError.
+            raise TokenInvalid("payload nested too deeply") from exc
 
     def check_revocation(self, claims: dict[str, Any]) -> None:
         revocation.check(claims)
