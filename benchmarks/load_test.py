@@ -383,6 +383,35 @@ def start_server(args: argparse.Namespace, port: int, log: Path) -> subprocess.P
     return server  # some worker never answered yet; the run will tell
 
 
+def start_redis() -> tuple[subprocess.Popen[bytes], str]:
+    """A private redis-server: nobody else's FLUSHDB (a test suite's cache.clear()) can
+    wipe this run's revocation entries, and the run never touches a shared Redis."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            time.sleep(0.05)
+    server.kill()
+    sys.exit("the private redis-server did not start")
+
+
 def stop_server(server: subprocess.Popen[bytes]) -> None:
     if server.poll() is None:
         server.send_signal(signal.SIGTERM)
@@ -506,7 +535,7 @@ def percentile(values: list[float], fraction: float) -> float:
 def report(stats: Stats, seconds: float, args: argparse.Namespace) -> None:
     print(
         f"jwtauth load test: {args.workers} gunicorn workers x {args.threads} threads, "
-        f"{args.clients} clients, {seconds:.1f} s, PostgreSQL + Redis on 127.0.0.1"
+        f"{args.clients} clients, {seconds:.1f} s, PostgreSQL + Redis ({args.redis_url})"
     )
     print(f"requests: {stats.requests}  ({stats.requests / seconds:.0f}/s)")
     print(f"{'endpoint':<22}{'count':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  statuses")
@@ -536,7 +565,9 @@ def main() -> int:
         ),
     )
     parser.add_argument(
-        "--redis-url", default=os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/6")
+        "--redis-url",
+        default=os.environ.get("LOAD_REDIS_URL"),
+        help="default: a private redis-server started for the run on a free port",
     )
     parser.add_argument("--real-hasher", action="store_true", help="PBKDF2 instead of MD5")
     args = parser.parse_args()
@@ -544,6 +575,9 @@ def main() -> int:
         parser.error("--workers must be at least 2")
 
     sys.path.insert(0, str(ROOT))
+    redis_server = None
+    if args.redis_url is None:
+        redis_server, args.redis_url = start_redis()
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
@@ -579,6 +613,8 @@ def main() -> int:
         checked, on_every_worker = check_every_worker_rejects(port, stats, args.verify_sample)
     finally:
         stop_server(server)
+        if redis_server is not None:
+            stop_server(redis_server)
     report(stats, elapsed, args)
     database = check_database(stats)
 
