@@ -11,7 +11,12 @@ from django.core.cache import caches
 from django.test import override_settings
 
 from jwtauth.serializers import MAX_PASSWORD_LENGTH
-from jwtauth.throttling import LoginAccountThrottle, client_ip, normalise_identifier
+from jwtauth.throttling import (
+    JWTAuthThrottle,
+    LoginAccountThrottle,
+    client_ip,
+    normalise_identifier,
+)
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +130,30 @@ def test_a_broken_throttle_cache_lets_login_through(
     assert "throttle cache unreachable" in caplog.text
 
 
+def test_a_cache_that_cannot_be_written_lets_login_through(
+    client: Any, user: Any, password: str, caplog: Any
+) -> None:
+    with (
+        rates(ip="1/min"),
+        mock.patch.object(type(caches["default"]), "set", side_effect=ConnectionError("down")),
+    ):
+        answers = [login(client, username=user.username, password=password) for _ in range(2)]
+
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert "throttle cache unreachable" in caplog.text
+
+
+def test_attempts_older_than_the_window_no_longer_count(
+    client: Any, user: Any, password: str
+) -> None:
+    clock = mock.Mock(side_effect=[1000.0, 1030.0, 1061.0])
+    with rates(ip="1/min"), mock.patch.object(JWTAuthThrottle, "timer", clock):
+        answers = [login(client, username=user.username, password=password) for _ in range(3)]
+
+    assert [answer.status_code for answer in answers] == [200, 429, 200]
+    assert answers[1]["Retry-After"] == "30"
+
+
 def test_account_throttle_ignores_bodies_it_cannot_read(client: Any) -> None:
     with rates(account="1/min"):
         answers = [
@@ -146,6 +175,12 @@ def test_client_ip_behind_a_trusted_proxy(rf: Any) -> None:
     request = rf.get("/", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="6.6.6.6, 1.2.3.4")
     assert client_ip(request) == "1.2.3.4"
     assert client_ip(rf.get("/", REMOTE_ADDR="10.9.9.9")) == "10.9.9.9"
+
+
+@override_settings(JWTAUTH={**BASE, "NUM_PROXIES": 2})
+def test_client_ip_with_fewer_forwarded_addresses_than_proxies(rf: Any) -> None:
+    request = rf.get("/", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="6.6.6.6")
+    assert client_ip(request) == "10.9.9.9"
 
 
 # --- what a failed login reveals ---------------------------------------------------------
