@@ -556,7 +556,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--max-requests", type=int, default=500_000)
-    parser.add_argument("--verify-sample", type=int, default=500,
+    parser.add_argument("--verify-sample", type=int, default=20_000,
                         help="revoked tokens re-checked on every worker at the end")  # fmt: skip
     parser.add_argument(
         "--database-url",
