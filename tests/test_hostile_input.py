@@ -854,3 +854,43 @@ def test_protected_endpoints_without_a_usable_token(
     headers = {} if token is None else {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     response = client.post(path, {}, format="json", **headers)
     assert_error(response, 401, "NO_TOKEN" if token is None else "INVALID_TOKEN")
+
+
+# --- the cookie transport and CSRF (SPEC §2) ---
+
+
+@pytest.fixture
+def csrf_client(user: Any, password: str) -> Any:
+    from rest_framework.test import APIClient
+
+    client = APIClient(enforce_csrf_checks=True)
+    response = client.post(
+        "/auth/login/",
+        {"username": user.username, "password": password, "transport": "cookie"},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert "accessToken" not in response.json()
+    return client
+
+
+@pytest.mark.parametrize("path", ["/auth/logout/", "/auth/logout-all/", "/auth/refresh/"])
+@pytest.mark.parametrize("csrf", [None, "forged-token-value-of-the-right-length-0123456789abcd"])
+def test_cookie_authenticated_unsafe_requests_need_csrf(
+    csrf_client: Any, path: str, csrf: str | None
+) -> None:
+    headers = {} if csrf is None else {"HTTP_X_CSRFTOKEN": csrf}
+    response = csrf_client.post(path, {}, format="json", **headers)
+    assert_error(response, 403, "CSRF_FAILED")
+
+
+def test_cookie_authenticated_safe_request_needs_no_csrf(csrf_client: Any) -> None:
+    assert csrf_client.get(ME).status_code == 200
+
+
+def test_bearer_header_needs_no_csrf_even_with_cookies_present(
+    csrf_client: Any, user: Any, login: Any
+) -> None:
+    access = login(user)["accessToken"]
+    response = csrf_client.post("/auth/logout-all/", HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert response.status_code == 204
