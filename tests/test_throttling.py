@@ -83,6 +83,26 @@ def test_account_throttle_counts_the_email_too(client: Any, user: Any, password:
     assert_rate_limited(throttled)
 
 
+def test_forged_x_forwarded_for_does_not_escape_the_ip_throttle(
+    client: Any, user: Any, password: str
+) -> None:
+    """Without NUM_PROXIES, X-Forwarded-For is the client's own word: ignored."""
+    with rates(ip="1/min"):
+        answers = [
+            client.post(
+                "/auth/login/",
+                {"username": user.username, "password": password},
+                format="json",
+                REMOTE_ADDR="10.0.3.3",
+                HTTP_X_FORWARDED_FOR=f"192.0.2.{n}",
+            )
+            for n in range(2)
+        ]
+
+    assert answers[0].status_code == 200
+    assert_rate_limited(answers[1])
+
+
 def test_refresh_is_throttled(client: Any, user: Any, login: Any) -> None:
     tokens = login(user)
     with rates(refresh="2/min"):
