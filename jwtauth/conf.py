@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_TRANSPORT": "body",
     "LOGIN_THROTTLE_RATES": {"ip": "20/min", "account": "10/min"},
     "REFRESH_THROTTLE_RATE": "60/min",
+    "THROTTLE_CACHE": "default",
     "MAX_SESSIONS_PER_USER": None,
     "NUM_PROXIES": None,
     "JWKS_MAX_AGE": timedelta(minutes=5),
@@ -171,6 +172,10 @@ class JWTAuthSettings:
     def REFRESH_THROTTLE_RATE(self) -> str | None:
         value: str | None = self._get("REFRESH_THROTTLE_RATE")
         return value
+
+    @cached_property
+    def THROTTLE_CACHE(self) -> str:
+        return str(self._get("THROTTLE_CACHE"))
 
     @cached_property
     def MAX_SESSIONS_PER_USER(self) -> int | None:

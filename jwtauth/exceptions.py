@@ -9,8 +9,11 @@ renders every DRF error as ``{"error": {"code", "message"}}`` (SPEC §4).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -119,6 +122,21 @@ class ServiceUnavailable(exceptions.APIException):
     default_code = "REVOCATION_UNAVAILABLE"
 
 
+class RequestTooLarge(exceptions.ParseError):
+    """A body beyond ``DATA_UPLOAD_MAX_MEMORY_SIZE``: Django refuses to read it."""
+
+    default_detail = _("The request body is too large.")
+    default_code = "INVALID_REQUEST"
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    """The database could not be reached or gave up (connection lost, timeout, deadlock)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The service is temporarily unavailable; try again later.")
+    default_code = "SERVICE_UNAVAILABLE"
+
+
 _TRANSLATIONS: dict[type[JWTAuthError], type[exceptions.APIException]] = {
     TokenExpired: ExpiredToken,
     TokenInvalid: InvalidToken,
@@ -137,6 +155,8 @@ def to_api_exception(error: JWTAuthError) -> exceptions.APIException:
             return api_class()
     raise error
 
+
+logger = logging.getLogger(__name__)
 
 # --- rendering -------------------------------------------------------------------------
 
@@ -193,6 +213,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     if isinstance(exc, JWTAuthError) and not isinstance(exc, KeyConfigurationError):
         exc = to_api_exception(exc)
+    elif isinstance(exc, RequestDataTooBig):
+        # DRF reads the whole JSON body through ``HttpRequest.body``; left alone, this
+        # would become Django's HTML 400 page instead of the envelope.
+        exc = RequestTooLarge()
+    elif isinstance(exc, (OperationalError, InterfaceError)):
+        # An outage, not a bug: the client may retry. Logged, since it is not a 500.
+        logger.error("jwtauth: database unavailable: %s", exc, exc_info=exc)
+        exc = DatabaseUnavailable()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

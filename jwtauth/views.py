@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any, cast
 from uuid import UUID
 
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.cache import add_never_cache_headers, patch_cache_control
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -30,7 +28,9 @@ from .exceptions import (
 )
 from .keys import jwks
 from .models import Session
+from .parsers import JSONParser
 from .serializers import LoginSerializer, LogoutSerializer, RefreshSerializer, SessionSerializer
+from .throttling import LoginAccountThrottle, LoginIPThrottle, RefreshThrottle, client_ip
 
 
 class JWTAuthView(APIView):
@@ -70,25 +70,6 @@ def _tokens_response(issued: sessions.IssuedTokens, transport: str) -> Response:
     return response
 
 
-def _client_ip(request: Request) -> str | None:
-    """``REMOTE_ADDR``, or the address ``NUM_PROXIES`` trusted proxies saw."""
-    num_proxies = app_settings.NUM_PROXIES
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
-    if num_proxies and forwarded:
-        addresses = [part.strip() for part in forwarded.split(",")]
-        if len(addresses) >= num_proxies:
-            return _valid_ip(addresses[-num_proxies])
-    return _valid_ip(request.META.get("REMOTE_ADDR"))
-
-
-def _valid_ip(value: str | None) -> str | None:
-    """A header is client input: anything but an address is stored as unknown."""
-    try:
-        return str(ipaddress.ip_address(value or ""))
-    except ValueError:
-        return None
-
-
 def _authenticate(request: Request, data: dict[str, Any]) -> AbstractBaseUser:
     """Authenticate through every configured backend; raise the same error for any failure."""
     user_model = get_user_model()
@@ -116,6 +97,7 @@ def _authenticate(request: Request, data: dict[str, Any]) -> AbstractBaseUser:
 class LoginView(JWTAuthView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    throttle_classes = [LoginIPThrottle, LoginAccountThrottle]
 
     def post(self, request: Request) -> Response:
         serializer = LoginSerializer(data=request.data)
@@ -125,7 +107,7 @@ class LoginView(JWTAuthView):
         issued = sessions.start_session(
             user,
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
-            ip_address=_client_ip(request),
+            ip_address=client_ip(request),
         )
         return _tokens_response(issued, data.get("transport") or app_settings.DEFAULT_TRANSPORT)
 
@@ -154,6 +136,7 @@ def _refresh_token_from(
 class RefreshView(JWTAuthView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    throttle_classes = [RefreshThrottle]
 
     def post(self, request: Request) -> Response:
         raw, transport = _refresh_token_from(request, RefreshSerializer)

@@ -45,8 +45,14 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # The defaults (the example project turns Secure cookies off for plain http). The
 # signing key falls back to SECRET_KEY, so a test's override_settings(JWTAUTH={...})
-# keeps verifying tokens issued outside it.
-JWTAUTH = {"COOKIE_SECURE": True}
+# keeps verifying tokens issued outside it. Throttle rates are generous: tests log in
+# many times a minute; tests/test_throttling.py sets real rates.
+JWTAUTH = {
+    "COOKIE_SECURE": True,
+    "LOGIN_THROTTLE_RATES": {"ip": "10000/min", "account": "10000/min"},
+    "REFRESH_THROTTLE_RATE": "10000/min",
+}
+
 # drf-spectacular (test dependency group): the optional OpenAPI extension is tested.
 INSTALLED_APPS = [*INSTALLED_APPS, "drf_spectacular"]  # noqa: F405
 REST_FRAMEWORK = {

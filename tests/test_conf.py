@@ -11,6 +11,7 @@ from jwtauth.conf import DEFAULTS, app_settings
 from jwtauth.tokens import default_claims
 
 
+@override_settings(JWTAUTH={})
 def test_defaults_match_the_spec() -> None:
     assert app_settings.ALGORITHM == "HS256"
     assert app_settings.ACCESS_TOKEN_LIFETIME == 15 * 60
