@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from io import StringIO
 from typing import Any
@@ -19,6 +16,7 @@ from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
 from jwtauth import checks
+from tests.services import PrivateRedis, free_port
 
 GOOD_KEY = "a-test-hmac-signing-key-that-is-long-enough-0123456789"
 LOCMEM = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
@@ -257,51 +255,22 @@ def test_warnings_show_in_manage_py_check_without_failing_it() -> None:
 # --- W005: Redis eviction policy (deploy) ----------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def private_redis() -> Iterator[Any]:
     """``start(policy)`` runs a throwaway redis-server of our own and returns its URL."""
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
-    started: list[subprocess.Popen[bytes]] = []
+    started: list[PrivateRedis] = []
 
     def start(policy: str) -> str:
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--maxmemory-policy",
-                policy,
-            ],
-            stdout=subprocess.DEVNULL,
-        )
+        server = PrivateRedis("--maxmemory-policy", policy)
+        server.start()
         started.append(server)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        return f"redis://127.0.0.1:{port}/0"
+        return server.url
 
     yield start
     for server in started:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
 
 
 @pytest.mark.parametrize("policy", ["allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-ttl"])

@@ -7,12 +7,8 @@ and stop only that one; the shared Redis is never touched.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import shutil
-import signal
-import socket
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -30,6 +26,7 @@ from jwtauth.conf import app_settings
 from jwtauth.exceptions import TokenRevoked
 from jwtauth.models import RefreshToken, Session
 from jwtauth.tokens import issued_at
+from tests.services import PrivateRedis, free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -38,12 +35,6 @@ ME = "/api/me/"
 
 def bearer(token: str) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def redis_cache(port: int) -> dict[str, Any]:
@@ -60,55 +51,6 @@ def revocation_on(port: int, **jwtauth: Any) -> Any:
         CACHES={"default": settings.CACHES["default"], "revocation": redis_cache(port)},
         JWTAUTH={**settings.JWTAUTH, "REVOCATION_CACHE": "revocation", **jwtauth},
     )
-
-
-class PrivateRedis:
-    """A throwaway ``redis-server`` of this test alone, on its own port."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2),
-            ):
-                return
-            time.sleep(0.05)
-        raise RuntimeError("private redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGCONT)  # in case a test froze it
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        self.process = None
-
-    def freeze(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGSTOP)
-
-    def thaw(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGCONT)
 
 
 @pytest.fixture

@@ -26,15 +26,10 @@ import jwt
 import pytest
 
 from jwtauth.keygen import GeneratedKey, generate_key
+from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 USERNAME, PASSWORD = "alice", "rotation-test-password"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _request(url: str, body: dict[str, Any] | None = None, token: str | None = None) -> Any:
@@ -95,7 +90,7 @@ class Deployment:
     @contextmanager
     def serving(self, signing: GeneratedKey, verifying: list[GeneratedKey]) -> Iterator[str]:
         """Run the server with ``signing`` and ``verifying`` keys; yield its base URL."""
-        port = _free_port()
+        port = free_port()
         entries = [
             {"kid": key.kid, "algorithm": key.algorithm, "key": {"file": self.key_file(key, "pub")}}
             for key in verifying
