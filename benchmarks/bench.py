@@ -481,7 +481,7 @@ def gunicorn(database_name: str, user_mode: str, workers: int) -> Iterator[str]:
 
 
 def wrk(url: str, token: str | None, seconds: float, connections: int) -> float:
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s"]
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s"]
     if token:
         command += ["-H", f"Authorization: Bearer {token}"]
     output = subprocess.run(
@@ -566,7 +566,11 @@ def run_purge(rows: int, batch_size: int | None) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
     from django.db import connection
 
-    if importlib.util.find_spec("jwtauth.management.commands.purge_expired_tokens") is None:
+    try:
+        found = importlib.util.find_spec("jwtauth.management.commands.purge_expired_tokens")
+    except ModuleNotFoundError:  # no jwtauth.management package at all
+        found = None
+    if found is None:
         return {"skipped": "jwtauth has no purge_expired_tokens command in this tree yet"}
     if connection.vendor != "postgresql":
         return {"skipped": "the purge benchmark needs PostgreSQL"}
@@ -728,9 +732,15 @@ def ratio(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}×"
 
 
+def paired(mine: list[float], theirs: list[float]) -> float:
+    """The median of per-round ratios: both were measured in the same round, under
+    the same machine noise, so the ratio is steadier than a ratio of two medians."""
+    return statistics.median(a / b for a, b in zip(mine, theirs, strict=True))
+
+
 def in_process_table(ops: list[Op]) -> list[str]:
     by_key = {op.key: op for op in ops}
-    floor = statistics.median(by_key["floor"].samples)
+    floor = by_key["floor"].round_medians
     lines = [
         "| operation | contender | median µs | p25–p75 µs | round medians µs | × floor "
         "| × simplejwt | SQL (transactions) | Redis cmds (round trips) |",
@@ -739,35 +749,35 @@ def in_process_table(ops: list[Op]) -> list[str]:
     for op in ops:
         median = statistics.median(op.samples)
         against = by_key.get(op.matches) if op.matches else None
-        versus = median / statistics.median(against.samples) if against else None
+        versus = paired(op.round_medians, against.round_medians) if against else None
         redis = f"{op.redis_commands} ({op.redis_round_trips})"
         sql = f"{op.sql} ({op.transactions})"
         lines.append(
             f"| {op.label} | {op.contender} | {fmt(median)} "
             f"| {fmt(percentile(op.samples, 0.25))}–{fmt(percentile(op.samples, 0.75))} "
             f"| {fmt(min(op.round_medians))}–{fmt(max(op.round_medians))} "
-            f"| {ratio(median / floor)} | {ratio(versus)} | {sql} | {redis} |"
+            f"| {ratio(paired(op.round_medians, floor))} | {ratio(versus)} | {sql} | {redis} |"
         )
     return lines
 
 
 def http_table(results: dict[str, list[float]], labels: dict[str, str]) -> list[str]:
     pairs = {"jwtauth_get_db": "simple_get", "jwtauth_get_token": "simple_get_stateless"}
-    floor = statistics.median(results["floor"])
+    floor = results["floor"]
     lines = [
         "| GET | contender | median req/s | min–max req/s | × floor | × simplejwt |",
         "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for key, values in results.items():
         median = statistics.median(values)
-        versus = median / statistics.median(results[pairs[key]]) if key in pairs else None
+        versus = paired(values, results[pairs[key]]) if key in pairs else None
         contender = "jwtauth" if key.startswith("jwtauth") else "simplejwt"
         if key == "floor":
             contender = "DRF"
         lines.append(
             f"| {labels[key]} | {contender} | {median:,.0f} "
             f"| {min(values):,.0f}–{max(values):,.0f} "
-            f"| {ratio(median / floor)} | {ratio(versus)} |"
+            f"| {ratio(paired(values, floor))} | {ratio(versus)} |"
         )
     return lines
 
@@ -777,8 +787,8 @@ def targets_table(
 ) -> list[str]:
     by_key = {op.key: op for op in ops}
 
-    def med(key: str) -> float:
-        return statistics.median(by_key[key].samples)
+    def versus(key: str, other: str) -> float:
+        return paired(by_key[key].round_medians, by_key[other].round_medians)
 
     def row(target: str, measured: str, ok: bool | None) -> str:
         verdict = "n/a" if ok is None else ("met" if ok else "**not met**")
@@ -786,12 +796,12 @@ def targets_table(
 
     get_db, get_token = by_key["jwtauth_get_db"], by_key["jwtauth_get_token"]
     refresh, login = by_key["jwtauth_refresh"], by_key["jwtauth_login"]
-    r_db = med("jwtauth_get_db") / med("simple_get")
-    r_token = med("jwtauth_get_token") / med("simple_get_stateless")
-    r_token_floor = med("jwtauth_get_token") / med("floor")
-    r_refresh = med("jwtauth_refresh") / med("simple_refresh")
-    r_login = med("jwtauth_login") / med("simple_login")
-    r_logout = med("jwtauth_logout") / med("simple_logout")
+    r_db = versus("jwtauth_get_db", "simple_get")
+    r_token = versus("jwtauth_get_token", "simple_get_stateless")
+    r_token_floor = versus("jwtauth_get_token", "floor")
+    r_refresh = versus("jwtauth_refresh", "simple_refresh")
+    r_login = versus("jwtauth_login", "simple_login")
+    r_logout = versus("jwtauth_logout", "simple_logout")
     lines = [
         "| target | measured | verdict |",
         "| --- | --- | --- |",
@@ -823,10 +833,8 @@ def targets_table(
         row("logout: ≤ 0.5× simplejwt blacklist", f"{r_logout:.2f}×", r_logout <= 0.5),
     ]
     if http:
-        r_rps = statistics.median(http["jwtauth_get_db"]) / statistics.median(http["simple_get"])
-        r_rps_token = statistics.median(http["jwtauth_get_token"]) / statistics.median(
-            http["simple_get_stateless"]
-        )
+        r_rps = paired(http["jwtauth_get_db"], http["simple_get"])
+        r_rps_token = paired(http["jwtauth_get_token"], http["simple_get_stateless"])
         lines.append(
             row(
                 "gunicorn req/s, database mode ≥ simplejwt JWTAuthentication",
@@ -885,7 +893,9 @@ def report(data: dict[str, Any], ops: list[Op]) -> str:
         "requests (login, refresh and logout half of it, the PBKDF2 lines 2%) after one "
         "warm-up request; the order of the operations rotates every round. "
         "Median and p25–p75 are over every request of every round; 'round medians' is the "
-        "range of the per-round medians, which shows the machine's noise. SQL and Redis counts "
+        "range of the per-round medians, which shows the machine's noise. Every ratio is the "
+        "median over rounds of the ratio of the two per-round medians (paired: measured in the "
+        "same round, under the same noise). SQL and Redis counts "
         "are of one request, counted (CaptureQueriesContext, not counting BEGIN/COMMIT/SAVEPOINT; "
         "transactions in brackets; Redis: redis-py's connection wrapped, a pipeline is one "
         "round trip, MULTI/EXEC count as commands).",
@@ -897,7 +907,8 @@ def report(data: dict[str, Any], ops: list[Op]) -> str:
             "",
             "### gunicorn: requests per second, authenticated GET",
             "",
-            f"{data['http_rounds']} rounds, alternating; {data['http_setup']}; "
+            f"{data['http_rounds']} rounds, alternating; ratios paired by round as above; "
+            f"{data['http_setup']}; "
             f"{data['workers']} sync workers per server; loopback; "
             "the load generator runs on the same machine.",
             "",
@@ -961,10 +972,10 @@ def delete_own_redis_keys() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--batch", type=int, default=200, help="requests per operation per round")
-    parser.add_argument("--http-rounds", type=int, default=3)
-    parser.add_argument("--http-seconds", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--batch", type=int, default=80, help="requests per operation per round")
+    parser.add_argument("--http-rounds", type=int, default=5)
+    parser.add_argument("--http-seconds", type=float, default=4)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers per server")
     parser.add_argument("--purge-rows", type=int, default=1_000_000)
     parser.add_argument("--purge-batch-size", type=int, default=None)
