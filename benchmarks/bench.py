@@ -141,6 +141,7 @@ class Op:
     context: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext
     scale: float = 1.0  # fraction of the standard batch size (slow operations run fewer)
     samples: list[float] = field(default_factory=list)
+    cpu_samples: list[float] = field(default_factory=list)
     round_medians: list[float] = field(default_factory=list)
     sql: int | None = None
     transactions: int | None = None
@@ -400,13 +401,15 @@ def run_in_process(ops: list[Op], rounds: int, batch: int) -> None:
                 args = op.prepare(n + 1)
                 check_status(op, op.call(args[0]))  # warm-up: caches after a settings change
                 gc.collect()
-                timings = []
+                timings, cpu = [], []
                 for arg in args[1:]:
-                    start = time.perf_counter_ns()
+                    start, cpu_start = time.perf_counter_ns(), time.thread_time_ns()
                     response = op.call(arg)
+                    cpu.append((time.thread_time_ns() - cpu_start) / 1000)
                     timings.append((time.perf_counter_ns() - start) / 1000)
                     check_status(op, response)
             op.samples.extend(timings)
+            op.cpu_samples.extend(cpu)
             op.round_medians.append(statistics.median(timings))
         print(f"  round {round_number + 1}/{rounds} done", file=sys.stderr)
 
@@ -743,8 +746,8 @@ def in_process_table(ops: list[Op]) -> list[str]:
     floor = by_key["floor"].round_medians
     lines = [
         "| operation | contender | median µs | p25–p75 µs | round medians µs | × floor "
-        "| × simplejwt | SQL (transactions) | Redis cmds (round trips) |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| × simplejwt | CPU µs | SQL (transactions) | Redis cmds (round trips) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for op in ops:
         median = statistics.median(op.samples)
@@ -756,7 +759,8 @@ def in_process_table(ops: list[Op]) -> list[str]:
             f"| {op.label} | {op.contender} | {fmt(median)} "
             f"| {fmt(percentile(op.samples, 0.25))}–{fmt(percentile(op.samples, 0.75))} "
             f"| {fmt(min(op.round_medians))}–{fmt(max(op.round_medians))} "
-            f"| {ratio(paired(op.round_medians, floor))} | {ratio(versus)} | {sql} | {redis} |"
+            f"| {ratio(paired(op.round_medians, floor))} | {ratio(versus)} "
+            f"| {fmt(statistics.median(op.cpu_samples))} | {sql} | {redis} |"
         )
     return lines
 
@@ -895,7 +899,9 @@ def report(data: dict[str, Any], ops: list[Op]) -> str:
         "Median and p25–p75 are over every request of every round; 'round medians' is the "
         "range of the per-round medians, which shows the machine's noise. Every ratio is the "
         "median over rounds of the ratio of the two per-round medians (paired: measured in the "
-        "same round, under the same noise). SQL and Redis counts "
+        "same round, under the same noise). 'CPU µs' is the median CPU time of this "
+        "process's thread per request (client, middleware, view, drivers; not the servers'), "
+        "which the machine's load disturbs much less than the wall time. SQL and Redis counts "
         "are of one request, counted (CaptureQueriesContext, not counting BEGIN/COMMIT/SAVEPOINT; "
         "transactions in brackets; Redis: redis-py's connection wrapped, a pipeline is one "
         "round trip, MULTI/EXEC count as commands).",
@@ -1037,6 +1043,7 @@ def main(argv: list[str] | None = None) -> None:
             "median_us": statistics.median(op.samples),
             "p25_us": percentile(op.samples, 0.25),
             "p75_us": percentile(op.samples, 0.75),
+            "cpu_median_us": statistics.median(op.cpu_samples),
             "round_medians_us": op.round_medians,
             "sql": op.sql,
             "transactions": op.transactions,
