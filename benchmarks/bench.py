@@ -988,6 +988,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-http", action="store_true")
     parser.add_argument("--no-purge", action="store_true")
     parser.add_argument("--no-pbkdf2", action="store_true")
+    parser.add_argument("--http-only", action="store_true", help="only gunicorn + wrk, printed")
     parser.add_argument("--only", help="comma-separated operation keys (plus the floor)")
     parser.add_argument("--write", type=Path, help="update this Markdown file's results block")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
@@ -1018,6 +1019,12 @@ def main(argv: list[str] | None = None) -> None:
         if args.only:
             wanted = {"floor", *args.only.split(",")}
             ops = [op for op in ops if op.key in wanted]
+        if args.http_only:
+            data["http"], _setup = run_http(
+                test_name, tokens, args.http_rounds, args.http_seconds, args.workers
+            )
+            print("\n".join(http_table(data["http"], {op.key: op.label for op in ops})))
+            return
         with counter.installed():
             for op in ops:
                 count_op(op, counter)
