@@ -69,19 +69,33 @@ class CacheCalls:
 
 
 class RedisRoundTrips:
-    """Counts writes to a Redis socket: one per command, one per pipeline."""
+    """Counts writes to a Redis socket (one per command, one per pipeline) and commands."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         from redis.connection import AbstractConnection
 
         self.count = 0
-        original = AbstractConnection.send_packed_command
+        self.commands = 0
+        original_send = AbstractConnection.send_packed_command
+        original_command = AbstractConnection.send_command
+        original_pack = AbstractConnection.pack_commands
 
         def send_packed_command(conn: Any, command: Any, check_health: bool = True) -> Any:
             self.count += 1
-            return original(conn, command, check_health)
+            return original_send(conn, command, check_health)
+
+        def send_command(conn: Any, *args: Any, **kwargs: Any) -> Any:
+            self.commands += 1
+            return original_command(conn, *args, **kwargs)
+
+        def pack_commands(conn: Any, commands: Any) -> Any:
+            commands = list(commands)
+            self.commands += len(commands)
+            return original_pack(conn, commands)
 
         monkeypatch.setattr(AbstractConnection, "send_packed_command", send_packed_command)
+        monkeypatch.setattr(AbstractConnection, "send_command", send_command)
+        monkeypatch.setattr(AbstractConnection, "pack_commands", pack_commands)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -167,6 +181,43 @@ def test_refresh_is_five_queries_in_one_transaction(client: Any, login: Any) -> 
     counted = Counted(captured.captured_queries)
     assert len(counted.queries) == 5, counted.queries
     assert counted.transactions == 1
+
+
+def no_claims(user: Any) -> dict[str, Any]:
+    return {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refresh_is_four_queries_with_a_claims_hook_that_queries_nothing(
+    client: Any, login: Any, settings: Any
+) -> None:
+    settings.JWTAUTH = {**settings.JWTAUTH, "CLAIMS_HOOK": no_claims}
+    refresh_token = login(UserFactory())["refreshToken"]
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/auth/refresh/", {"refreshToken": refresh_token}, format="json")
+
+    assert response.status_code == 200
+    counted = Counted(captured.captured_queries)
+    assert len(counted.queries) == 4, counted.queries
+    assert counted.transactions == 1
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_logout_is_three_redis_commands_in_three_round_trips(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The access token's revocation check, then one SET for its jti and one for its session.
+    user: Any = UserFactory()
+    client.get("/api/me/", **bearer(sessions.start_session(user).access.token))
+    token = sessions.start_session(user).access.token
+    redis = RedisRoundTrips(monkeypatch)
+
+    response = client.post("/auth/logout/", **bearer(token))
+
+    assert response.status_code == 204
+    assert (redis.commands, redis.count) == (3, 3)
 
 
 @pytest.mark.django_db(transaction=True)
