@@ -989,6 +989,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-purge", action="store_true")
     parser.add_argument("--no-pbkdf2", action="store_true")
     parser.add_argument("--http-only", action="store_true", help="only gunicorn + wrk, printed")
+    parser.add_argument("--purge-only", action="store_true", help="only the purge, printed")
     parser.add_argument("--only", help="comma-separated operation keys (plus the floor)")
     parser.add_argument("--write", type=Path, help="update this Markdown file's results block")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
@@ -1019,6 +1020,9 @@ def main(argv: list[str] | None = None) -> None:
         if args.only:
             wanted = {"floor", *args.only.split(",")}
             ops = [op for op in ops if op.key in wanted]
+        if args.purge_only:
+            print(json.dumps(run_purge(args.purge_rows, args.purge_batch_size), indent=2))
+            return
         if args.http_only:
             data["http"], _setup = run_http(
                 test_name, tokens, args.http_rounds, args.http_seconds, args.workers
