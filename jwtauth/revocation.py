@@ -47,7 +47,12 @@ def _longest_token_life() -> int:
 
 def _write(entries: dict[str, Any], timeout: int) -> None:
     try:
-        _store().set_many(entries, timeout=timeout)
+        if len(entries) == 1:
+            # One command: django-redis wraps set_many in MULTI ... EXEC, three.
+            ((key, value),) = entries.items()
+            _store().set(key, value, timeout=timeout)
+        else:
+            _store().set_many(entries, timeout=timeout)
     except Exception as exc:  # every cache backend raises its own errors
         if not app_settings.REVOCATION_FAIL_OPEN:
             raise RevocationUnavailable(str(exc)) from exc

@@ -1,0 +1,1 @@
+"""Django project of the benchmark: jwtauth and djangorestframework-simplejwt side by side."""
