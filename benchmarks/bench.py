@@ -584,17 +584,19 @@ def run_purge(rows: int, batch_size: int | None) -> dict[str, Any]:
         cursor.execute(
             """
             INSERT INTO jwtauth_session
-                (id, user_id, created_at, last_used_at, expires_at, revoke_reason, user_agent)
+                (id, user_id, created_at, last_used_at, expires_at, revoke_reason, user_agent,
+                 generation)
             SELECT md5('bench-purge-' || g)::uuid, %s, now() - interval '60 days',
-                   now() - interval '60 days', now() - interval '30 days', '', ''
+                   now() - interval '60 days', now() - interval '30 days', '', '', %s
             FROM generate_series(1, %s) AS g
             """,
-            [owner.pk, rows // per_session],
+            [owner.pk, per_session - 1, rows // per_session],
         )
         cursor.execute(
             """
-            INSERT INTO jwtauth_refreshtoken (session_id, digest, created_at, expires_at)
-            SELECT s.id, md5(s.id::text || '-' || g) || md5(g || '-' || s.id::text),
+            INSERT INTO jwtauth_refreshtoken (session_id, digest, generation, created_at,
+                                              expires_at)
+            SELECT s.id, md5(s.id::text || '-' || g) || md5(g || '-' || s.id::text), g - 1,
                    now() - interval '60 days', now() - interval '31 days'
             FROM jwtauth_session AS s, generate_series(1, %s) AS g
             WHERE s.user_id = %s

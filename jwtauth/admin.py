@@ -52,7 +52,7 @@ class RefreshTokenInline(admin.TabularInline):  # type: ignore[type-arg]
     """The session's refresh tokens, newest first; no digest, no edit."""
 
     model = RefreshToken
-    fields = ("token", "created_at", "expires_at", "used_at", "revoked_at", "status")
+    fields = ("token", "generation", "created_at", "expires_at", "status")
     readonly_fields = fields
     extra = 0
     can_delete = False

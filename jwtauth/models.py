@@ -40,6 +40,10 @@ class Session(models.Model):
     revoke_reason = models.CharField(_("revoke reason"), max_length=32, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    # How many times the session's refresh token was rotated: the generation of
+    # its one current refresh token. Rotation advances it with a conditional
+    # UPDATE, which is what makes a refresh happen exactly once.
+    generation = models.PositiveIntegerField(_("rotations"), default=0, editable=False)
 
     objects = SessionQuerySet.as_manager()
 
@@ -65,7 +69,11 @@ class Session(models.Model):
 
 
 class RefreshToken(models.Model):
-    """A refresh token of a session, by digest; ``used_at`` marks it consumed."""
+    """A refresh token of a session, by digest.
+
+    Only the token of the session's current ``generation`` can be used; an older
+    one was consumed by a rotation, and presenting it again is theft.
+    """
 
     session = models.ForeignKey(
         Session,
@@ -74,10 +82,9 @@ class RefreshToken(models.Model):
         verbose_name=_("session"),
     )
     digest = models.CharField(_("SHA-256 digest"), max_length=64, unique=True, editable=False)
+    generation = models.PositiveIntegerField(_("generation"), editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires"))
-    used_at = models.DateTimeField(_("used"), null=True, blank=True)
-    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("refresh token")
@@ -86,16 +93,23 @@ class RefreshToken(models.Model):
         indexes = [
             models.Index(fields=["expires_at"], name="jwtauth_refresh_expires_idx"),
         ]
+        constraints = [
+            # One successor per token, whatever the concurrency.
+            models.UniqueConstraint(
+                fields=["session", "generation"], name="jwtauth_refresh_one_per_generation"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"refresh token {self.pk} of {self.session}"
 
     @property
     def status(self) -> str:
-        if self.revoked_at is not None:
+        """active, rotated (consumed), revoked (its session is) or expired."""
+        if self.session.revoked_at is not None:
             return "revoked"
-        if self.used_at is not None:
+        if self.generation < self.session.generation:
             return "rotated"
-        if self.expires_at <= timezone.now():
+        if self.expires_at <= timezone.now() or self.session.expires_at <= timezone.now():
             return "expired"
         return "active"

@@ -3,6 +3,12 @@
 Views, the admin, signal receivers and management commands all call these
 functions. Every write that must happen once is a conditional ``UPDATE`` whose
 row count decides, inside ``transaction.atomic``.
+
+A session's refresh tokens are numbered by ``generation``; the session records
+the generation of its one current token. Rotation is
+``UPDATE session SET generation = g + 1 WHERE generation = g`` followed by the
+INSERT of the successor, in one transaction: of any number of concurrent
+refreshes with the token of generation ``g``, exactly one changes a row.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from uuid import UUID
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from . import revocation
@@ -54,15 +61,19 @@ def digest(raw_refresh_token: str) -> str:
     return hashlib.sha256(raw_refresh_token.encode("utf-8")).hexdigest()
 
 
-def _new_refresh_token(session: Session, now: datetime) -> tuple[str, datetime]:
-    raw = secrets.token_urlsafe(32)  # 256 bits
-    expires_at = min(
-        now + timedelta(seconds=app_settings.REFRESH_TOKEN_LIFETIME), session.expires_at
+def _new_refresh_token(session: Session, now: datetime) -> tuple[str, RefreshToken]:
+    """A fresh 256-bit token of the session's current generation, and its (unsaved) row."""
+    raw = secrets.token_urlsafe(32)
+    row = RefreshToken(
+        session=session,
+        digest=digest(raw),
+        generation=session.generation,
+        created_at=now,
+        expires_at=min(
+            now + timedelta(seconds=app_settings.REFRESH_TOKEN_LIFETIME), session.expires_at
+        ),
     )
-    RefreshToken.objects.create(
-        session=session, digest=digest(raw), created_at=now, expires_at=expires_at
-    )
-    return raw, expires_at
+    return raw, row
 
 
 def start_session(
@@ -79,11 +90,12 @@ def start_session(
             user_agent=user_agent[:512],
             ip_address=ip_address,
         )
-        raw, refresh_expires_at = _new_refresh_token(session, now)
+        raw, token = _new_refresh_token(session, now)
+        token.save(force_insert=True)
         access = encode_access_token(user, session.sid, now=now.timestamp())
     _enforce_session_limit(user)
     tokens_issued.send(sender=Session, user=user, session=session, rotated=False)
-    return IssuedTokens(access, raw, refresh_expires_at, session)
+    return IssuedTokens(access, raw, token.expires_at, session)
 
 
 def _enforce_session_limit(user: AbstractBaseUser) -> None:
@@ -104,42 +116,49 @@ def rotate(raw_refresh_token: str) -> IssuedTokens:
     """Consume a refresh token exactly once and issue its successor in the same session.
 
     A token that was already consumed revokes its whole session (theft
-    detection, OAuth 2.0 Security BCP §4.14) before ``RefreshTokenInvalid``.
+    detection, OAuth 2.0 Security BCP §4.14) before ``RefreshTokenInvalid``; so
+    does losing a race to a concurrent refresh with the same token.
     """
     token_digest = _usable_refresh_token(raw_refresh_token)
-    if not app_settings.ROTATE_REFRESH_TOKENS:
-        return _refresh_without_rotation(raw_refresh_token, token_digest)
     now = timezone.now()
+    token = RefreshToken.objects.select_related("session__user").filter(digest=token_digest).first()
+    if token is None:
+        raise RefreshTokenInvalid("unknown refresh token")
+    session = token.session
+    if token.generation != session.generation:
+        _handle_reuse(session)
+        raise RefreshTokenInvalid("reused refresh token")
+    if token.expires_at <= now or not _session_usable(session, now):
+        raise RefreshTokenInvalid("expired or revoked refresh token")
+    # Signed before anything is written: if the claims hook or a query fails, the
+    # presented token has not been consumed.
+    access = encode_access_token(session.user, session.sid, now=now.timestamp())
+    if not app_settings.ROTATE_REFRESH_TOKENS:
+        Session.objects.filter(pk=session.pk).update(last_used_at=now)
+        return _issued(access, raw_refresh_token, token.expires_at, session)
+    # The reads above ran outside the transaction: it starts with its write (on
+    # SQLite, no read-to-write lock upgrade) and holds its locks for two statements.
     with transaction.atomic():
-        # The write comes first: it is the exactly-once gate, and on SQLite taking
-        # the write lock before any read avoids a lock-upgrade deadlock.
-        consumed = RefreshToken.objects.filter(
-            digest=token_digest, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
-        ).update(used_at=now)
-        token = (
-            RefreshToken.objects.select_related("session__user").filter(digest=token_digest).first()
-        )
-        if token is not None and consumed and _session_usable(token.session, now):
-            session = token.session
-            raw, refresh_expires_at = _new_refresh_token(session, now)
-            Session.objects.filter(pk=session.pk).update(last_used_at=now)
-            access = encode_access_token(session.user, session.sid, now=now.timestamp())
-            issued = IssuedTokens(access, raw, refresh_expires_at, session)
-        else:
-            issued = None
-    if issued is not None:
-        tokens_issued.send(
-            sender=Session, user=issued.session.user, session=issued.session, rotated=True
-        )
-        return issued
-    if (
-        token is not None
-        and not consumed
-        and token.used_at is not None
-        and token.revoked_at is None
-    ):
-        _handle_reuse(token.session)
-    raise RefreshTokenInvalid("unknown, expired, revoked or reused refresh token")
+        won = Session.objects.filter(
+            pk=session.pk, generation=token.generation, revoked_at__isnull=True, expires_at__gt=now
+        ).update(generation=F("generation") + 1, last_used_at=now)
+        if won:
+            session.generation = token.generation + 1
+            raw, successor = _new_refresh_token(session, now)
+            successor.save(force_insert=True)
+    if not won:
+        # Another refresh consumed this token a moment ago: it is a reuse all the same.
+        _handle_reuse(session)
+        raise RefreshTokenInvalid("reused refresh token")
+    session.last_used_at = now
+    return _issued(access, raw, successor.expires_at, session)
+
+
+def _issued(
+    access: AccessToken, raw: str, refresh_expires_at: datetime, session: Session
+) -> IssuedTokens:
+    tokens_issued.send(sender=Session, user=session.user, session=session, rotated=True)
+    return IssuedTokens(access, raw, refresh_expires_at, session)
 
 
 def _session_usable(session: Session, now: datetime) -> bool:
@@ -149,24 +168,6 @@ def _session_usable(session: Session, now: datetime) -> bool:
 def _handle_reuse(session: Session) -> None:
     if revoke_sessions([session.pk], reason="reuse"):
         refresh_token_reused.send(sender=Session, user=session.user, session=session)
-
-
-def _refresh_without_rotation(raw: str, token_digest: str) -> IssuedTokens:
-    now = timezone.now()
-    token = (
-        RefreshToken.objects.select_related("session__user")
-        .filter(
-            digest=token_digest, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
-        )
-        .first()
-    )
-    if token is None or not _session_usable(token.session, now):
-        raise RefreshTokenInvalid("unknown, expired or revoked refresh token")
-    session = token.session
-    Session.objects.filter(pk=session.pk).update(last_used_at=now)
-    access = encode_access_token(session.user, session.sid, now=now.timestamp())
-    tokens_issued.send(sender=Session, user=session.user, session=session, rotated=True)
-    return IssuedTokens(access, raw, token.expires_at, session)
 
 
 def revoke_sessions(session_ids: Iterable[UUID | str], *, reason: str) -> int:
@@ -192,10 +193,8 @@ def _revoke(sessions: Any, *, reason: str, cutoff_for: str | None = None) -> int
         )
         pks = [pk for pk, _ in revoked]
         if pks:
+            # The refresh tokens die with their session: rotation checks it.
             Session.objects.filter(pk__in=pks).update(revoked_at=now, revoke_reason=reason)
-            RefreshToken.objects.filter(session_id__in=pks, revoked_at__isnull=True).update(
-                revoked_at=now
-            )
         # Inside the transaction: if the store cannot be written, nothing is revoked
         # and the caller may retry; a half-done logout would look done but not be.
         revocation.revoke_sessions(str(pk) for pk in pks)

@@ -76,7 +76,7 @@ def test_change_page_lists_refresh_tokens_with_their_status(
 ) -> None:
     rotated = sessions.rotate(issued.refresh)
     third = sessions.rotate(rotated.refresh)
-    RefreshToken.objects.filter(session=issued.session, used_at__isnull=True).update(
+    RefreshToken.objects.filter(digest=sessions.digest(third.refresh)).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
     revoked = sessions.start_session(issued.session.user)

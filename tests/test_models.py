@@ -23,17 +23,23 @@ def test_str_shows_no_secret(user: Any) -> None:
 
 def test_statuses(user: Any) -> None:
     issued = sessions.start_session(user)
-    token = RefreshToken.objects.get()
-    assert token.status == "active"
+    first = RefreshToken.objects.select_related("session").get()
+    assert first.status == "active"
     assert issued.session.is_active
-    token.expires_at = timezone.now() - timedelta(seconds=1)
-    assert token.status == "expired"
-    token.used_at = timezone.now()
-    assert token.status == "rotated"
-    token.revoked_at = timezone.now()
-    assert token.status == "revoked"
-    issued.session.revoked_at = timezone.now()
-    assert not issued.session.is_active
+
+    sessions.rotate(issued.refresh)
+    first.session.refresh_from_db()
+    current = RefreshToken.objects.select_related("session").get(generation=1)
+    assert (first.status, current.status) == ("rotated", "active")
+
+    current.expires_at = timezone.now() - timedelta(seconds=1)
+    assert current.status == "expired"
+    current.session.expires_at = timezone.now() - timedelta(seconds=1)
+    current.expires_at = timezone.now() + timedelta(hours=1)
+    assert current.status == "expired"
+    current.session.revoked_at = timezone.now()
+    assert current.status == "revoked"
+    assert not current.session.is_active
 
 
 def test_live_sessions(user: Any) -> None:

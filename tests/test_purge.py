@@ -25,7 +25,7 @@ HOUR = timedelta(hours=1)
 
 
 def make_session(user: Any, *, expires_in: timedelta, revoked: bool = False) -> Session:
-    """A session with one rotated and one current refresh token, each expiring with it."""
+    """A session rotated twice: an older token, the current one, each expiring with it."""
     with transaction.atomic():
         return _make_session(user, expires_in=expires_in, revoked=revoked)
 
@@ -38,15 +38,15 @@ def _make_session(user: Any, *, expires_in: timedelta, revoked: bool) -> Session
         expires_at=now + expires_in,
         revoked_at=now - HOUR if revoked else None,
         revoke_reason="logout" if revoked else "",
+        generation=2,
     )
-    for used in (True, False):
+    for generation in (1, 2):  # a rotated token and the current one
         RefreshToken.objects.create(
             session=session,
             digest=uuid.uuid4().hex * 2,
+            generation=generation,
             created_at=now - 2 * HOUR,
             expires_at=session.expires_at,
-            used_at=now - HOUR if used else None,
-            revoked_at=session.revoked_at,
         )
     return session
 
@@ -59,9 +59,9 @@ def world(db: None) -> dict[str, Any]:
     expired_token = RefreshToken.objects.create(
         session=live,
         digest="e" * 64,
+        generation=0,  # rotated long ago, and expired since
         created_at=timezone.now() - 3 * HOUR,
         expires_at=timezone.now() - HOUR,
-        used_at=timezone.now() - 2 * HOUR,
     )
     return {
         "keep": {
