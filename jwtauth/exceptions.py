@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+logger = logging.getLogger(__name__)
+
 # --- domain errors: no HTTP here -------------------------------------------------
 
 
@@ -101,11 +103,6 @@ class InvalidRefreshToken(exceptions.AuthenticationFailed):
     default_code = "INVALID_REFRESH_TOKEN"
 
 
-class InvalidRequest(exceptions.ValidationError):
-    default_detail = _("The request is malformed.")
-    default_code = "INVALID_REQUEST"
-
-
 class CSRFFailed(exceptions.PermissionDenied):
     default_detail = _("CSRF check failed.")
     default_code = "CSRF_FAILED"
@@ -116,7 +113,7 @@ class NotFound(exceptions.NotFound):
     default_code = "NOT_FOUND"
 
 
-class ServiceUnavailable(exceptions.APIException):
+class RevocationStoreUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = _("The token revocation store is unavailable; try again later.")
     default_code = "REVOCATION_UNAVAILABLE"
@@ -141,7 +138,7 @@ _TRANSLATIONS: dict[type[JWTAuthError], type[exceptions.APIException]] = {
     TokenExpired: ExpiredToken,
     TokenInvalid: InvalidToken,
     TokenRevoked: RevokedToken,
-    RevocationUnavailable: ServiceUnavailable,
+    RevocationUnavailable: RevocationStoreUnavailable,
     RefreshTokenInvalid: InvalidRefreshToken,
     CredentialsInvalid: InvalidCredentials,
 }
@@ -155,8 +152,6 @@ def to_api_exception(error: JWTAuthError) -> exceptions.APIException:
             return api_class()
     raise error
 
-
-logger = logging.getLogger(__name__)
 
 # --- rendering -------------------------------------------------------------------------
 
