@@ -81,18 +81,21 @@ def start_session(
 ) -> IssuedTokens:
     """Open a session for ``user`` (who has just logged in) and issue its first tokens."""
     now = timezone.now()
+    session = Session(
+        user_id=user.pk,
+        created_at=now,
+        last_used_at=now,
+        expires_at=now + timedelta(seconds=app_settings.SESSION_MAX_LIFETIME),
+        user_agent=user_agent[:512],
+        ip_address=ip_address,
+    )
+    # The session id exists before the row: the access token (and the claims hook's
+    # queries) come first, and the transaction holds the two INSERTs only.
+    access = encode_access_token(user, session.sid, now=now.timestamp())
+    raw, token = _new_refresh_token(session, now)
     with transaction.atomic():
-        session = Session.objects.create(
-            user_id=user.pk,
-            created_at=now,
-            last_used_at=now,
-            expires_at=now + timedelta(seconds=app_settings.SESSION_MAX_LIFETIME),
-            user_agent=user_agent[:512],
-            ip_address=ip_address,
-        )
-        raw, token = _new_refresh_token(session, now)
+        session.save(force_insert=True)
         token.save(force_insert=True)
-        access = encode_access_token(user, session.sid, now=now.timestamp())
     _enforce_session_limit(user)
     tokens_issued.send(sender=Session, user=user, session=session, rotated=False)
     return IssuedTokens(access, raw, token.expires_at, session)
