@@ -321,7 +321,9 @@ def test_user_cutoff_expires_when_the_last_token_it_revokes_dies(
 def test_entries_are_gone_once_the_token_is_expired_anyway(
     client: Any, user: Any, password: str
 ) -> None:
-    with override_settings(JWTAUTH={**settings.JWTAUTH, "ACCESS_TOKEN_LIFETIME": 1}):
+    # exp is a whole second, so a token lives between lifetime - 1 and lifetime seconds:
+    # 3 leaves the first requests well inside it.
+    with override_settings(JWTAUTH={**settings.JWTAUTH, "ACCESS_TOKEN_LIFETIME": 3}):
         tokens = client.post(
             "/auth/login/", {"username": user.username, "password": password}, format="json"
         ).json()
