@@ -19,7 +19,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from . import revocation
-from .conf import app_settings
+from .conf import UserMode, app_settings
 from .exceptions import CSRFFailed, InvalidToken, JWTAuthError, to_api_exception
 from .tokens import decode_access_token
 
@@ -82,6 +82,11 @@ class JWTAuthentication(BaseAuthentication):
 
     www_authenticate_realm = "api"
 
+    def __init__(self, *, user_mode: UserMode | None = None) -> None:
+        # ``None``: JWTAUTH["USER_MODE"], read per request. Views that act on the
+        # token alone (logout, logout-all) pass "token" and skip the user query.
+        self.user_mode = user_mode
+
     def authenticate(self, request: Request) -> tuple[Any, dict[str, Any]] | None:
         found = self.get_raw_token(request)
         if found is None:
@@ -123,7 +128,7 @@ class JWTAuthentication(BaseAuthentication):
         revocation.check(claims)
 
     def get_user(self, claims: dict[str, Any]) -> AbstractBaseUser | TokenUser:
-        if app_settings.USER_MODE == "token":
+        if (self.user_mode or app_settings.USER_MODE) == "token":
             return TokenUser(claims)
         user_model = get_user_model()
         try:

@@ -37,6 +37,7 @@ class JWTAuthenticationScheme(OpenApiAuthenticationExtension):
     """``Authorization: Bearer <JWT>``, or the access-token cookie: either one."""
 
     target_class = "jwtauth.authentication.JWTAuthentication"
+    match_subclasses = True  # and a project's own subclasses
     name = [BEARER_SCHEME, COOKIE_SCHEME]
 
     def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[Any]]]:

@@ -8,6 +8,7 @@ from uuid import UUID
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -145,10 +146,18 @@ class RefreshView(JWTAuthView):
         return _tokens_response(sessions.rotate(raw), transport)
 
 
-class LogoutView(JWTAuthView):
+class TokenRevocationView(JWTAuthView):
+    """Base of logout and logout-all: they act on what the access token names."""
+
     authentication_classes = [JWTAuthentication]
     permission_classes = [IsAuthenticated]
 
+    def get_authenticators(self) -> list[BaseAuthentication]:
+        # Revoking what the token names needs its verified claims, not the user row.
+        return [JWTAuthentication(user_mode="token")]
+
+
+class LogoutView(TokenRevocationView):
     def post(self, request: Request) -> Response:
         # Authenticated by now: the header, when present, is what authenticated.
         by_header = bool(request.META.get("HTTP_AUTHORIZATION"))
@@ -158,10 +167,7 @@ class LogoutView(JWTAuthView):
         return _no_content(request)
 
 
-class LogoutAllView(JWTAuthView):
-    authentication_classes = [JWTAuthentication]
-    permission_classes = [IsAuthenticated]
-
+class LogoutAllView(TokenRevocationView):
     def post(self, request: Request) -> Response:
         sessions.revoke_user(request.user, reason="logout_all")
         return _no_content(request)

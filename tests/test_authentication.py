@@ -126,3 +126,14 @@ def test_unparseable_subject_is_invalid(sub: str) -> None:
 def test_challenge_is_bearer() -> None:
     request = factory.get("/")
     assert JWTAuthentication().authenticate_header(request) == 'Bearer realm="api"'
+
+
+def test_a_view_may_ask_for_the_claims_alone(user: Any, django_assert_num_queries: Any) -> None:
+    token = sessions.start_session(user).access.token
+    request = Request(factory.get("/", HTTP_AUTHORIZATION=f"Bearer {token}"))
+    with django_assert_num_queries(0):
+        found = JWTAuthentication(user_mode="token").authenticate(request)
+    assert found is not None
+    found_user, _claims = found
+    assert isinstance(found_user, TokenUser)
+    assert found_user.pk == str(user.pk)

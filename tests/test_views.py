@@ -274,3 +274,16 @@ def test_login_trusts_forwarded_for_only_through_configured_proxies(
         HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.9",
     )
     assert Session.objects.get(user=user).ip_address == "203.0.113.9"
+
+
+def test_logout_all_of_a_user_deleted_behind_our_back_still_revokes(
+    client: Any, user: Any, login: Any
+) -> None:
+    """Logout acts on the token's claims: no user row is needed to revoke what it names."""
+    tokens = login(user)
+    type(user).objects.filter(pk=user.pk).update(is_active=False)  # no signal: nothing revoked
+
+    response = post(client, "/auth/logout-all/", {}, **bearer(tokens["accessToken"]))
+
+    assert response.status_code == 204
+    assert Session.objects.get(user=user).revoke_reason == "logout_all"
