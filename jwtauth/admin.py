@@ -40,14 +40,6 @@ class SessionStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-def session_status(session: Session) -> str:
-    if session.revoked_at is not None:
-        return "revoked"
-    if session.expires_at <= timezone.now():
-        return "expired"
-    return "active"
-
-
 class RefreshTokenInline(admin.TabularInline):  # type: ignore[type-arg]
     """The session's refresh tokens, newest first; no digest, no edit."""
 
@@ -111,6 +103,7 @@ class SessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "expires_at",
         "revoked_at",
         "revoke_reason",
+        "generation",
         "user_agent",
         "ip_address",
     )
@@ -131,7 +124,7 @@ class SessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description=_("status"))
     def status(self, session: Session) -> str:
-        return session_status(session)
+        return session.status
 
     @admin.action(description=_("Revoke selected sessions"), permissions=["revoke"])
     def revoke_selected_sessions(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:

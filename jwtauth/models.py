@@ -67,6 +67,13 @@ class Session(models.Model):
     def is_active(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
 
+    @property
+    def status(self) -> str:
+        """active, revoked or expired."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "active" if self.expires_at > timezone.now() else "expired"
+
 
 class RefreshToken(models.Model):
     """A refresh token of a session, by digest.
@@ -106,10 +113,11 @@ class RefreshToken(models.Model):
     @property
     def status(self) -> str:
         """active, rotated (consumed), revoked (its session is) or expired."""
-        if self.session.revoked_at is not None:
-            return "revoked"
+        session_status = self.session.status
+        if session_status == "revoked":
+            return session_status
         if self.generation < self.session.generation:
             return "rotated"
-        if self.expires_at <= timezone.now() or self.session.expires_at <= timezone.now():
+        if session_status == "expired" or self.expires_at <= timezone.now():
             return "expired"
         return "active"

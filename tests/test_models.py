@@ -24,7 +24,7 @@ def test_str_shows_no_secret(user: Any) -> None:
 def test_statuses(user: Any) -> None:
     issued = sessions.start_session(user)
     first = RefreshToken.objects.select_related("session").get()
-    assert first.status == "active"
+    assert first.status == issued.session.status == "active"
     assert issued.session.is_active
 
     sessions.rotate(issued.refresh)
@@ -36,9 +36,9 @@ def test_statuses(user: Any) -> None:
     assert current.status == "expired"
     current.session.expires_at = timezone.now() - timedelta(seconds=1)
     current.expires_at = timezone.now() + timedelta(hours=1)
-    assert current.status == "expired"
+    assert (current.status, current.session.status) == ("expired", "expired")
     current.session.revoked_at = timezone.now()
-    assert current.status == "revoked"
+    assert (current.status, current.session.status) == ("revoked", "revoked")
     assert not current.session.is_active
 
 
