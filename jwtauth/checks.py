@@ -14,9 +14,14 @@ from django.core.checks import CheckMessage, Error, Warning
 
 from .conf import app_settings
 from .exceptions import KeyConfigurationError
-from .keys import HMAC_ALGORITHMS, SUPPORTED_ALGORITHMS, key_ring
-
-MIN_HMAC_KEY_BYTES = 32
+from .keys import (
+    HMAC_ALGORITHMS,
+    HMAC_MIN_BYTES,
+    SUPPORTED_ALGORITHMS,
+    key_ring,
+    read_key_source,
+    signing_key_source,
+)
 
 _PROCESS_LOCAL_BACKENDS = (
     "django.core.cache.backends.locmem.LocMemCache",
@@ -45,19 +50,22 @@ def check_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
                     "JWTAUTH['SIGNING_KEY'] is not set: access tokens are signed with SECRET_KEY.",
                     hint=(
                         "Set JWTAUTH['SIGNING_KEY'] to a random secret of its own (at least "
-                        f"{MIN_HMAC_KEY_BYTES} bytes), so rotating SECRET_KEY and leaking it "
-                        "are separate events."
+                        f"{HMAC_MIN_BYTES[algorithm]} bytes), so rotating SECRET_KEY and "
+                        "leaking it are separate events."
                     ),
                     id="jwtauth.W001",
                 )
             )
-        key = configured if configured is not None else settings.SECRET_KEY
-        length = len(key.encode("utf-8") if isinstance(key, str) else key)
-        if length < MIN_HMAC_KEY_BYTES:
+        minimum = HMAC_MIN_BYTES[algorithm]
+        try:
+            length = len(read_key_source(signing_key_source(), what="SIGNING_KEY"))
+        except KeyConfigurationError:
+            length = minimum  # unreadable: E003 below says why
+        if length < minimum:
             messages.append(
                 Error(
                     f"The {algorithm} signing key is {length} bytes long; at least "
-                    f"{MIN_HMAC_KEY_BYTES} are needed.",
+                    f"{minimum} are needed.",
                     hint=(
                         'Generate one with: python -c "import secrets; '
                         'print(secrets.token_urlsafe(48))"'

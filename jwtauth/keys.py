@@ -184,7 +184,8 @@ def load_key(
     return Key(resolved_kid, algorithm, prepared if private else public, implementation, public_jwk)
 
 
-def _signing_key_source() -> KeySource:
+def signing_key_source() -> KeySource:
+    """``SIGNING_KEY``, or ``SECRET_KEY`` for an HMAC algorithm when it is not set."""
     configured = app_settings.SIGNING_KEY
     if configured is None and app_settings.ALGORITHM in HMAC_ALGORITHMS:
         return settings.SECRET_KEY
@@ -217,7 +218,7 @@ def key_ring() -> KeyRing:
     """
     signing = load_key(
         app_settings.ALGORITHM,
-        _signing_key_source(),
+        signing_key_source(),
         app_settings.SIGNING_KEY_ID,
         private=True,
     )

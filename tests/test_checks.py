@@ -91,6 +91,32 @@ def test_e001_counts_bytes_not_characters() -> None:
         assert ids(checks.check_keys()) == ["jwtauth.E001"]
 
 
+def test_e001_measures_a_key_read_from_a_file_or_the_environment(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_file = tmp_path / "hmac.key"
+    key_file.write_text("k" * 48)
+    monkeypatch.setenv("JWTAUTH_TEST_HMAC", "k" * 20)
+    with jwtauth(SIGNING_KEY={"file": str(key_file)}):
+        assert checks.check_keys() == []
+    with jwtauth(SIGNING_KEY={"env": "JWTAUTH_TEST_HMAC"}):
+        messages = checks.check_keys()
+    assert ids(messages) == ["jwtauth.E001"]
+    assert "20 bytes" in messages[0].msg
+
+
+def test_e001_asks_each_hmac_algorithm_for_its_own_length() -> None:
+    with jwtauth(ALGORITHM="HS512", SIGNING_KEY="k" * 40):
+        messages = checks.check_keys()
+    assert ids(messages) == ["jwtauth.E001"]
+    assert "at least 64" in messages[0].msg
+
+
+def test_an_unreadable_hmac_key_is_e003_not_e001() -> None:
+    with jwtauth(SIGNING_KEY={"file": "/nonexistent/jwtauth.key"}):
+        assert ids(checks.check_keys()) == ["jwtauth.E003"]
+
+
 def test_w001_and_e001_when_falling_back_to_a_short_secret_key() -> None:
     with override_settings(JWTAUTH={}, SECRET_KEY="short-secret"):
         messages = checks.check_keys()
