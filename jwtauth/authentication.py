@@ -7,6 +7,7 @@ authentication classes may try), and raises when it carries bad ones.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -94,8 +95,9 @@ class JWTAuthentication(BaseAuthentication):
         raw_token, from_cookie = found
         try:
             claims = self.validate_token(raw_token)
-            self.check_revocation(claims)
-            user = self.get_user(claims)
+            # The revocation lookup is in flight while the user is loaded.
+            with self.check_revocation(claims):
+                user = self.get_user(claims)
         except JWTAuthError as error:
             raise to_api_exception(error) from error
         if from_cookie:
@@ -124,8 +126,9 @@ class JWTAuthentication(BaseAuthentication):
     def validate_token(self, raw_token: str) -> dict[str, Any]:
         return decode_access_token(raw_token)
 
-    def check_revocation(self, claims: dict[str, Any]) -> None:
-        revocation.check(claims)
+    def check_revocation(self, claims: dict[str, Any]) -> AbstractContextManager[None]:
+        """A context: the store is asked on entry and its answer judged on exit."""
+        return revocation.checking(claims)
 
     def get_user(self, claims: dict[str, Any]) -> AbstractBaseUser | TokenUser:
         if (self.user_mode or app_settings.USER_MODE) == "token":

@@ -1,8 +1,9 @@
 """The revocation store: revoked ``jti``s, revoked sessions and per-user cutoffs.
 
 It lives behind a Django cache alias (``REVOCATION_CACHE``). Each entry expires
-by itself as soon as no access token it could match is still alive, and
-checking a token costs exactly one ``get_many`` round trip.
+by itself as soon as no access token it could match is still alive. Checking a
+token costs exactly one round trip (one ``MGET`` on Redis, one ``get_many`` on
+any other cache); so does writing any set of entries.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.core.cache import BaseCache, caches
+from django.core.cache import caches
 
 from .conf import app_settings
 from .exceptions import RevocationUnavailable, TokenRevoked
+from .store import CacheStore, Entries, PendingRead, RedisStore, store_for
 from .tokens import issued_at
 
 logger = logging.getLogger(__name__)
@@ -36,8 +39,8 @@ def user_key(sub: str) -> str:
     return f"{PREFIX}:user:{sub}"
 
 
-def _store() -> BaseCache:
-    return caches[app_settings.REVOCATION_CACHE]
+def _store() -> CacheStore | RedisStore:
+    return store_for(caches[app_settings.REVOCATION_CACHE])
 
 
 def _longest_token_life() -> int:
@@ -45,50 +48,85 @@ def _longest_token_life() -> int:
     return app_settings.ACCESS_TOKEN_LIFETIME + app_settings.LEEWAY + 1
 
 
-def _write(entries: dict[str, Any], timeout: int) -> None:
+def token_entry(jti: str, expires_at: float) -> Entries:
+    """The entry revoking one access token until it would have expired anyway."""
+    remaining = math.ceil(expires_at + app_settings.LEEWAY - time.time()) + 1
+    return {jti_key(jti): (1, remaining)} if remaining > 0 else {}
+
+
+def session_entries(sids: Iterable[str]) -> Entries:
+    """The entries revoking every access token issued in these sessions."""
+    ttl = _longest_token_life()
+    return {session_key(sid): (1, ttl) for sid in sids}
+
+
+def user_entry(sub: str, *, now: float | None = None) -> Entries:
+    """The entry revoking every access token of a user issued up to now."""
+    cutoff = issued_at(time.time() if now is None else now)
+    return {user_key(sub): (cutoff, _longest_token_life())}
+
+
+def write(entries: Entries) -> None:
+    """Write these entries in one round trip; nothing to write costs none."""
+    if not entries:
+        return
     try:
-        if len(entries) == 1:
-            # One command: django-redis wraps set_many in MULTI ... EXEC, three.
-            ((key, value),) = entries.items()
-            _store().set(key, value, timeout=timeout)
-        else:
-            _store().set_many(entries, timeout=timeout)
+        _store().write(entries)
     except Exception as exc:  # every cache backend raises its own errors
-        if not app_settings.REVOCATION_FAIL_OPEN:
-            raise RevocationUnavailable(str(exc)) from exc
-        logger.error("jwtauth: revocation store unreachable; entries not written: %s", exc)
+        _unavailable(exc, "entries not written")
+
+
+def _unavailable(exc: Exception, consequence: str) -> None:
+    """Fail closed, or open (logged) when ``REVOCATION_FAIL_OPEN`` says so."""
+    if not app_settings.REVOCATION_FAIL_OPEN:
+        raise RevocationUnavailable(str(exc)) from exc
+    logger.error("jwtauth: revocation store unreachable; %s: %s", consequence, exc)
 
 
 def revoke_token(jti: str, expires_at: float) -> None:
-    """Revoke one access token until it would have expired anyway."""
-    remaining = math.ceil(expires_at + app_settings.LEEWAY - time.time()) + 1
-    if remaining > 0:
-        _write({jti_key(jti): 1}, timeout=remaining)
+    write(token_entry(jti, expires_at))
 
 
 def revoke_sessions(sids: Iterable[str]) -> None:
-    """Revoke every access token issued in these sessions."""
-    entries = {session_key(sid): 1 for sid in sids}
-    if entries:
-        _write(entries, timeout=_longest_token_life())
+    write(session_entries(sids))
 
 
 def revoke_user(sub: str, *, now: float | None = None) -> None:
-    """Revoke every access token of a user issued up to now."""
-    cutoff = issued_at(time.time() if now is None else now)
-    _write({user_key(sub): cutoff}, timeout=_longest_token_life())
+    write(user_entry(sub, now=now))
 
 
 def check(claims: dict[str, Any]) -> None:
     """Raise ``TokenRevoked`` if a revocation entry matches these verified claims."""
+    with checking(claims):
+        pass
+
+
+@contextmanager
+def checking(claims: dict[str, Any]) -> Iterator[None]:
+    """``check``, with the block run while the store answers.
+
+    The lookup is sent on entry and its answer read on exit, also when the block
+    raises; a revoked token then raises ``TokenRevoked`` in place of the block's error.
+    """
     keys = [jti_key(claims["jti"]), session_key(claims["sid"]), user_key(claims["sub"])]
+    pending: PendingRead | None = None
     try:
-        found = _store().get_many(keys)
+        pending = _store().read(keys)
     except Exception as exc:
-        if not app_settings.REVOCATION_FAIL_OPEN:
-            raise RevocationUnavailable(str(exc)) from exc
-        logger.warning("jwtauth: revocation store unreachable; failing open: %s", exc)
-        return
+        _unavailable(exc, "failing open")
+    try:
+        yield
+    finally:
+        if pending is not None:
+            try:
+                found = pending()
+            except Exception as exc:
+                _unavailable(exc, "failing open")
+                found = {}
+            _judge(claims, keys, found)
+
+
+def _judge(claims: dict[str, Any], keys: list[str], found: dict[str, Any]) -> None:
     if keys[0] in found or keys[1] in found:
         raise TokenRevoked("token or session revoked")
     cutoff = found.get(keys[2])

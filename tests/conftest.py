@@ -153,3 +153,20 @@ def login(client: APIClient, password: str) -> Any:
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def store_reads(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The keys of every revocation-store read from now on, one list per round trip."""
+    from jwtauth.store import CacheStore, RedisStore
+
+    reads: list[list[str]] = []
+    for store_class in (CacheStore, RedisStore):
+        original = store_class.read
+
+        def read(self: Any, keys: list[str], original: Any = original) -> Any:
+            reads.append(list(keys))
+            return original(self, keys)
+
+        monkeypatch.setattr(store_class, "read", read)
+    return reads

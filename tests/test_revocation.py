@@ -13,6 +13,7 @@ from django.test import override_settings
 
 from jwtauth import revocation
 from jwtauth.exceptions import RevocationUnavailable, TokenRevoked
+from jwtauth.store import CacheStore, RedisStore
 
 NOW = 1_800_000_000.0
 
@@ -60,44 +61,62 @@ def test_user_cutoff_kills_tokens_issued_up_to_it_and_spares_later_ones() -> Non
     revocation.check(claims(sub="8", iat=NOW))
 
 
-def test_check_is_one_get_many() -> None:
-    store = caches["default"]
-    with mock.patch.object(store, "get_many", wraps=store.get_many) as get_many:
-        revocation.check(claims())
-    assert get_many.call_count == 1
+def test_check_is_one_store_read(store_reads: list[list[str]]) -> None:
+    revocation.check(claims())
+
+    assert store_reads == [
+        [revocation.jti_key("j1"), revocation.session_key("s1"), revocation.user_key("7")]
+    ]
 
 
 @pytest.mark.redis
-def test_check_is_one_redis_command() -> None:
-    client = caches["default"].client.get_client()  # type: ignore[attr-defined]
+def test_check_is_one_redis_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    from redis.connection import AbstractConnection
+
     revocation.revoke_user("7", now=NOW - 10)
-    with mock.patch.object(client, "execute_command", wraps=client.execute_command) as command:
-        revocation.check(claims())
-    assert [call.args[0] for call in command.call_args_list] == ["MGET"]
+    send = mock.Mock(wraps=AbstractConnection.send_command)
+    monkeypatch.setattr(AbstractConnection, "send_command", lambda *a, **k: send(*a, **k))
+
+    revocation.check(claims())
+
+    assert [call.args[1] for call in send.call_args_list] == ["MGET"]
+
+
+def test_the_store_answers_while_the_block_runs_and_is_judged_after_it() -> None:
+    revocation.revoke_sessions(["s1"])
+
+    with pytest.raises(TokenRevoked), revocation.checking(claims()):
+        raise ValueError("the user query failed")  # the revoked token is what is reported
+    with revocation.checking(claims(sid="s2")):
+        pass
+    # The answer of the lookup was read although the block raised: the store still
+    # answers the next command correctly.
+    assert caches["default"].get(revocation.session_key("s1")) == 1
 
 
 def test_entries_expire_with_the_last_token_they_could_match() -> None:
     with (
-        mock.patch.object(revocation, "_write", wraps=revocation._write) as write,
+        mock.patch.object(revocation, "write", wraps=revocation.write) as write,
         override_settings(JWTAUTH={"ACCESS_TOKEN_LIFETIME": 60, "LEEWAY": 5}),
     ):
         revocation.revoke_token("j1", expires_at=time.time() + 30)
         revocation.revoke_sessions(["s1", "s2"])
         revocation.revoke_user("7")
-    timeouts = [call.kwargs["timeout"] for call in write.call_args_list]
-    assert 35 <= timeouts[0] <= 37  # exp + leeway, rounded up
-    assert timeouts[1:] == [66, 66]  # the access lifetime + leeway
+    token, sessions, user = (call.args[0] for call in write.call_args_list)
+    assert 35 <= token[revocation.jti_key("j1")][1] <= 37  # exp + leeway, rounded up
+    # The access lifetime + leeway + 1 s of rounding:
+    assert [ttl for _, ttl in sessions.values()] == [66, 66]
+    assert [ttl for _, ttl in user.values()] == [66]
 
 
 def test_revoke_sessions_with_no_sessions_writes_nothing() -> None:
-    store = caches["default"]
     with (
-        mock.patch.object(store, "set") as set_one,
-        mock.patch.object(store, "set_many") as set_many,
+        mock.patch.object(CacheStore, "write") as cache_write,
+        mock.patch.object(RedisStore, "write") as redis_write,
     ):
         revocation.revoke_sessions([])
-    set_one.assert_not_called()
-    set_many.assert_not_called()
+    cache_write.assert_not_called()
+    redis_write.assert_not_called()
 
 
 DEAD_REDIS = {

@@ -1,0 +1,112 @@
+"""The revocation store's two operations, over whatever cache holds it.
+
+jwtauth asks two things of that cache: read a few keys in one round trip, and
+write a few keys, each with a TTL of its own, in one round trip. Any Django
+cache does both through ``get_many`` and ``set``/``set_many``.
+
+Behind django-redis's default client, jwtauth talks to its redis-py client
+directly, for two reasons the cache API cannot serve: the ``MGET`` of an
+authenticated request is sent first and its answer read last, so that Redis
+answers while the user query runs; and entries with different TTLs go out in
+one pipeline. Keys are made and values encoded and decoded by django-redis
+itself, so either path reads what the other wrote.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any, cast
+
+from django.core.cache import BaseCache
+
+try:
+    from django_redis.cache import RedisCache
+    from django_redis.client import DefaultClient
+except ImportError:  # pragma: no cover -- the [redis] extra is not installed
+    RedisCache = DefaultClient = None
+
+# What is written: key -> (value, seconds to live).
+Entries = dict[str, tuple[Any, int]]
+# Returns what a read found: the keys that exist, with their values.
+PendingRead = Callable[[], dict[str, Any]]
+
+
+class CacheStore:
+    """Any Django cache, through its public API."""
+
+    def __init__(self, cache: BaseCache) -> None:
+        self.cache = cache
+
+    def read(self, keys: list[str]) -> PendingRead:
+        found = self.cache.get_many(keys)
+        return lambda: found
+
+    def write(self, entries: Entries) -> None:
+        by_ttl: defaultdict[int, dict[str, Any]] = defaultdict(dict)
+        for key, (value, ttl) in entries.items():
+            by_ttl[ttl][key] = value
+        for ttl, values in by_ttl.items():
+            if len(values) == 1:
+                # One command: django-redis wraps set_many in MULTI ... EXEC.
+                ((key, value),) = values.items()
+                self.cache.set(key, value, timeout=ttl)
+            else:
+                self.cache.set_many(values, timeout=ttl)
+
+
+class RedisStore:
+    """django-redis's default client, one redis-py command or pipeline per operation."""
+
+    def __init__(self, cache: Any) -> None:
+        self.client = cache.client
+
+    def read(self, keys: list[str]) -> PendingRead:
+        """Send one ``MGET`` now; the returned function reads its answer.
+
+        Until that function has run, the connection is out of the pool with an
+        answer unread: the caller must call it, also when it fails meanwhile.
+        """
+        pool = self.client.get_client(write=False).connection_pool
+        connection = pool.get_connection()
+        try:
+            connection.send_command("MGET", *(self.client.make_key(key) for key in keys))
+        except BaseException:
+            connection.disconnect()
+            pool.release(connection)
+            raise
+
+        def answer() -> dict[str, Any]:
+            try:
+                values = connection.read_response()
+            except BaseException:
+                connection.disconnect()  # a half-read answer must not reach the next user
+                raise
+            finally:
+                pool.release(connection)
+            found = zip(keys, values, strict=True)
+            return {key: self.client.decode(value) for key, value in found if value is not None}
+
+        return answer
+
+    def write(self, entries: Entries) -> None:
+        with self.client.get_client(write=True).pipeline(transaction=False) as pipeline:
+            for key, (value, ttl) in entries.items():
+                pipeline.set(self.client.make_key(key), self.client.encode(value), ex=ttl)
+            pipeline.execute()
+
+
+def store_for(cache: BaseCache) -> CacheStore | RedisStore:
+    """The direct path for django-redis's plain client; the cache API for any other cache.
+
+    A cache told to ignore Redis errors keeps the cache API, which swallows them
+    (check ``jwtauth.W004`` warns about it).
+    """
+    if (
+        RedisCache is not None
+        and type(cache) is RedisCache
+        and not getattr(cache, "_ignore_exceptions", True)
+        and type(cast(Any, cache).client) is DefaultClient
+    ):
+        return RedisStore(cache)
+    return CacheStore(cache)

@@ -1,0 +1,147 @@
+"""The revocation store's read and write, through the cache API and straight to Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from unittest import mock
+
+import pytest
+import redis
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
+from django.test import override_settings
+
+from jwtauth.store import CacheStore, RedisStore, store_for
+from tests.services import PrivateRedis
+
+
+def redis_cache(url: str, **options: Any) -> dict[str, Any]:
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5, **options},
+    }
+
+
+def in_use(store: RedisStore) -> int:
+    pool = store.client.get_client(write=False).connection_pool
+    return len(pool._in_use_connections)
+
+
+@pytest.fixture
+def local_memory() -> CacheStore:
+    cache = LocMemCache("store-tests", {})
+    cache.clear()
+    return CacheStore(cache)
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    server = PrivateRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_store(private_redis: PrivateRedis) -> Iterator[RedisStore]:
+    with override_settings(CACHES={"default": redis_cache(private_redis.url)}):
+        store = store_for(caches["default"])
+        assert isinstance(store, RedisStore)
+        yield store
+
+
+def test_any_other_cache_goes_through_the_cache_api() -> None:
+    assert isinstance(store_for(LocMemCache("other", {})), CacheStore)
+
+
+def test_django_redis_that_swallows_errors_keeps_the_cache_api() -> None:
+    config = redis_cache("redis://127.0.0.1:1/0", IGNORE_EXCEPTIONS=True)
+    with override_settings(CACHES={"default": config}):
+        assert isinstance(store_for(caches["default"]), CacheStore)
+
+
+def test_django_redis_with_another_client_class_keeps_the_cache_api() -> None:
+    config = redis_cache("redis://127.0.0.1:1/0", CLIENT_CLASS="django_redis.client.HerdClient")
+    with override_settings(CACHES={"default": config}):
+        assert isinstance(store_for(caches["default"]), CacheStore)
+
+
+def test_cache_store_reads_what_it_wrote(local_memory: CacheStore) -> None:
+    local_memory.write({"a": (1, 60), "b": (1234.5, 60)})
+
+    assert local_memory.read(["a", "b", "c"])() == {"a": 1, "b": 1234.5}
+
+
+def test_cache_store_writes_each_ttl_once(local_memory: CacheStore) -> None:
+    cache = local_memory.cache
+    with (
+        mock.patch.object(cache, "set", wraps=cache.set) as set_one,
+        mock.patch.object(cache, "set_many", wraps=cache.set_many) as set_many,
+    ):
+        local_memory.write({"a": (1, 60), "b": (1, 60), "c": (2, 30)})
+
+    set_many.assert_called_once_with({"a": 1, "b": 1}, timeout=60)
+    # (local memory's set_many calls set for each key)
+    assert set_one.call_args_list[-1] == mock.call("c", 2, timeout=30)
+
+
+@pytest.mark.redis
+def test_redis_store_writes_in_one_pipeline_with_a_ttl_per_entry(
+    redis_store: RedisStore,
+) -> None:
+    redis_store.write({"a": (1, 60), "b": (1234.5, 30)})
+
+    cache = caches["default"]
+    assert cache.ttl("a") == 60  # type: ignore[attr-defined]
+    assert 29 <= cache.ttl("b") <= 30  # type: ignore[attr-defined]
+    # Encoded by django-redis: the cache API reads what the direct path wrote...
+    assert cache.get_many(["a", "b"]) == {"a": 1, "b": 1234.5}
+    # ... and the direct path reads what the cache API wrote.
+    cache.set("c", 99.25, timeout=60)
+    assert redis_store.read(["a", "b", "c", "d"])() == {"a": 1, "b": 1234.5, "c": 99.25}
+
+
+@pytest.mark.redis
+def test_redis_store_keeps_the_connection_until_the_answer_is_read(
+    redis_store: RedisStore,
+) -> None:
+    redis_store.write({"a": (1, 60)})
+
+    answer = redis_store.read(["a"])
+    assert in_use(redis_store) == 1  # sent, not read: nobody else may use it
+    caches["default"].set("b", 2)  # another command takes another connection
+    assert answer() == {"a": 1}
+    assert in_use(redis_store) == 0
+    assert redis_store.read(["b"])() == {"b": 2}
+
+
+@pytest.mark.redis
+def test_redis_store_drops_a_connection_whose_answer_never_came(
+    private_redis: PrivateRedis, redis_store: RedisStore
+) -> None:
+    redis_store.write({"a": (1, 60)})  # leaves an idle connection in the pool
+    private_redis.freeze()
+    answer = redis_store.read(["a"])  # sent to a server that does not answer
+    try:
+        with pytest.raises(redis.exceptions.TimeoutError):
+            answer()
+    finally:
+        private_redis.thaw()
+    assert in_use(redis_store) == 0
+    # The late answer died with its connection: the next read gets its own.
+    redis_store.write({"b": (2, 60)})
+    assert redis_store.read(["b"])() == {"b": 2}
+
+
+@pytest.mark.redis
+def test_redis_store_read_from_a_dead_server_fails_and_leaks_no_connection() -> None:
+    with override_settings(CACHES={"default": redis_cache("redis://127.0.0.1:1/0")}):
+        store = store_for(caches["default"])
+        assert isinstance(store, RedisStore)
+        with pytest.raises(redis.exceptions.ConnectionError):
+            store.read(["a"])
+        assert in_use(store) == 0
