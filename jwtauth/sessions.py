@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
@@ -200,17 +201,24 @@ def _revoke(sessions: Any, *, reason: str, cutoff_for: str | None = None) -> int
             Session.objects.filter(pk__in=pks).update(revoked_at=now, revoke_reason=reason)
         # Inside the transaction: if the store cannot be written, nothing is revoked
         # and the caller may retry; a half-done logout would look done but not be.
-        revocation.revoke_sessions(str(pk) for pk in pks)
+        entries = revocation.session_entries(str(pk) for pk in pks)
         if cutoff_for is not None:
-            revocation.revoke_user(cutoff_for, now=now.timestamp())
+            entries.update(revocation.user_entry(cutoff_for, now=now.timestamp()))
+        revocation.write(entries)
     for pk, user_id in revoked:
         session_revoked.send(sender=Session, user_id=user_id, session_id=pk, reason=reason)
     return len(revoked)
 
 
 def logout(claims: dict[str, Any], *, raw_refresh_token: str | None = None) -> None:
-    """Revoke the presented access token, its session, and the session of a given refresh token."""
-    sessions = {claims["sid"]}
+    """Revoke the presented access token, its session, and the session of a given refresh token.
+
+    The revocation entries are written first, in one round trip: if the store is
+    down, nothing changes and the client may retry. Then each session row is
+    revoked by one conditional ``UPDATE``, whose row count says whether this
+    logout revoked it (and sends ``session_revoked``) or someone else did.
+    """
+    sids = [claims["sid"]]
     if raw_refresh_token and len(raw_refresh_token) <= MAX_REFRESH_TOKEN_LENGTH:
         other = (
             RefreshToken.objects.filter(
@@ -219,7 +227,21 @@ def logout(claims: dict[str, Any], *, raw_refresh_token: str | None = None) -> N
             .values_list("session_id", flat=True)
             .first()
         )
-        if other is not None:
-            sessions.add(str(other))
-    revocation.revoke_token(claims["jti"], claims["exp"])
-    revoke_sessions(sessions, reason="logout")
+        if other is not None and str(other) != claims["sid"]:
+            sids.append(str(other))
+    revocation.write(
+        {
+            **revocation.token_entry(claims["jti"], claims["exp"]),
+            **revocation.session_entries(sids),
+        }
+    )
+    now = timezone.now()
+    user_id = get_user_model()._meta.pk.to_python(claims["sub"])
+    for sid in sids:
+        revoked = Session.objects.filter(pk=sid, user_id=user_id, revoked_at__isnull=True).update(
+            revoked_at=now, revoke_reason="logout"
+        )
+        if revoked:
+            session_revoked.send(
+                sender=Session, user_id=user_id, session_id=UUID(sid), reason="logout"
+            )
