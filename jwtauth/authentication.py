@@ -23,6 +23,7 @@ from . import revocation
 from .conf import UserMode, app_settings
 from .exceptions import CSRFFailed, InvalidToken, JWTAuthError, to_api_exception
 from .tokens import decode_access_token
+from .users import get_user_by_pk
 
 AUTH_SCHEME = "bearer"
 # As Django's CSRF middleware: every other method, even an unknown one, is unsafe.
@@ -136,16 +137,10 @@ class JWTAuthentication(BaseAuthentication):
         user_model = get_user_model()
         try:
             pk = user_model._meta.pk.to_python(claims["sub"])
-            user = user_model._default_manager.get(pk=pk)
-        except (
-            user_model.DoesNotExist,
-            ValidationError,
-            ValueError,
-            TypeError,
-            OverflowError,
-        ) as exc:
+            user = get_user_by_pk(pk)
+        except (ValidationError, ValueError, TypeError, OverflowError) as exc:
             raise InvalidToken() from exc
-        if not user.is_active:
+        if user is None or not user.is_active:
             raise InvalidToken()
         return user
 

@@ -1,0 +1,141 @@
+"""The user of a token by primary key, with its SQL compiled once.
+
+Every authenticated request in ``USER_MODE = "database"`` loads one user by pk.
+``_default_manager.get(pk=pk)`` builds and compiles the same query each time
+(queryset clone, ``add_q``, ``as_sql``, ``ModelIterable``), which costs more than
+running it. Here the query is compiled once per (model, database alias) from
+``_default_manager.filter(pk=...)``, then executed with a cursor and turned into
+a model instance the way ``ModelIterable`` does: the fields' converters, then
+``Model.from_db``. The row and the values are the ones ``get()`` returns.
+
+A default manager whose query does anything else (select_related, annotations,
+deferred fields, parameters of its own, prefetching, its own ``get()``...) is
+left to the ORM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import IntegerField, Manager, Model, QuerySet
+from django.db.models.fields import Field
+from django.db.models.query import ModelIterable
+
+__all__ = ["get_user_by_pk"]
+
+# Position in the row, converters, and the expression they are called with.
+Converters = list[tuple[int, list[Callable[..., Any]], Any]]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str  # its one parameter is the prepared pk
+    attnames: list[str]  # Model.from_db's field names, in select order
+    converters: Converters
+
+
+# (model, alias) -> its compiled query, or None when the ORM must do it.
+_compiled: dict[tuple[type[Model], str], _Compiled | None] = {}
+
+
+def get_user_by_pk(pk: Any) -> AbstractBaseUser | None:
+    """``get_user_model()._default_manager.get(pk=pk)``, or None when there is none.
+
+    Invalid pk values raise as ``get()`` does (``ValueError``, ``ValidationError``...).
+    """
+    user: AbstractBaseUser | None = _get_by_pk(get_user_model(), pk)
+    return user
+
+
+def clear_cache(**kwargs: Any) -> None:
+    """``setting_changed`` receiver: another user model or other databases, other SQL."""
+    if kwargs.get("setting") in ("AUTH_USER_MODEL", "DATABASES"):
+        _compiled.clear()
+
+
+def _get_by_pk(model: type[Model], pk: Any) -> Any:
+    manager = model._default_manager
+    alias = manager.db  # the router's choice, made per call as get() makes it
+    connection = connections[alias]
+    pk_field = model._meta.pk
+    assert pk_field is not None
+    value = pk_field.get_db_prep_value(pk, connection)
+    if value is None or _out_of_range(pk_field, value, connection):
+        return None  # get() finds nothing without a query: `IS NULL`, or Django's overflow check
+    key = (model, alias)
+    if key not in _compiled:
+        _compiled[key] = _compile(model, alias, value)
+    compiled = _compiled[key]
+    if compiled is None:
+        return _orm_get(model, alias, pk)
+    with connection.cursor() as cursor:
+        cursor.execute(compiled.sql, (value,))
+        rows = cursor.fetchall()
+    if len(rows) != 1:
+        # None, or duplicates from a join in the manager: get()'s MultipleObjectsReturned.
+        return _orm_get(model, alias, pk) if rows else None
+    row = list(rows[0])
+    for position, converters, expression in compiled.converters:
+        for converter in converters:
+            row[position] = converter(row[position], expression, connection)
+    return model.from_db(alias, compiled.attnames, row)
+
+
+def _orm_get(model: type[Model], alias: str, pk: Any) -> Any:
+    try:
+        return model._default_manager.db_manager(alias).get(pk=pk)
+    except ObjectDoesNotExist:  # the model's DoesNotExist
+        return None
+
+
+def _out_of_range(field: Field[Any, Any], value: Any, connection: BaseDatabaseWrapper) -> bool:
+    """Django's ``IntegerFieldExact`` answers no row, with no query, past the column's range."""
+    if not isinstance(field, IntegerField) or not isinstance(value, int):
+        return False
+    low, high = connection.ops.integer_field_range(field.get_internal_type())
+    return (low is not None and value < low) or (high is not None and value > high)
+
+
+def _compile(model: type[Model], alias: str, value: Any) -> _Compiled | None:
+    """The query of ``get(pk=value)`` on ``alias``, if it is a plain one; else None.
+
+    ``value`` is the prepared pk the query is compiled with: it must come out as its
+    only parameter, so that any other pk can take its place.
+    """
+    manager = model._default_manager.db_manager(alias)
+    queryset = manager.get_queryset()
+    query = queryset.query
+    if (
+        queryset.db != alias
+        or query.combinator
+        or not query.can_filter()
+        or query.distinct
+        or query.select_for_update
+        or queryset._iterable_class is not ModelIterable
+        or queryset._prefetch_related_lookups  # type: ignore[attr-defined]
+        or type(manager).get is not Manager.get
+        or type(queryset).get is not QuerySet.get
+    ):
+        return None
+    query = queryset.filter(pk=value).order_by().query  # get() drops the ordering too
+    compiler = query.get_compiler(alias)
+    sql, params = compiler.as_sql()
+    fields = model._meta.concrete_fields
+    columns = [column for column, _sql, _alias in compiler.select]
+    selected_fields = [getattr(column, "target", None) for column in columns]
+    if tuple(params) != (value,) or selected_fields != list(fields):
+        return None  # other parameters, or not exactly the model's columns
+    # The backend's converters are bound to this thread's connection; they read only
+    # its configuration (time zone), the same in every thread for one alias.
+    converters = [
+        (position, functions, expression)
+        for position, (functions, expression) in compiler.get_converters(columns).items()
+    ]
+    return _Compiled(sql, [field.attname for field in fields], converters)
