@@ -2,21 +2,27 @@
 
 Views, the admin, signal receivers and management commands all call these
 functions. Every write that must happen once is a conditional ``UPDATE`` whose
-row count decides, inside ``transaction.atomic``.
+row count decides.
 
 A session's refresh tokens are numbered by ``generation``; the session records
 the generation of its one current token. Rotation is
-``UPDATE session SET generation = g + 1 WHERE generation = g`` followed by the
-INSERT of the successor, in one transaction: of any number of concurrent
-refreshes with the token of generation ``g``, exactly one changes a row.
+``UPDATE session SET generation = g + 1 WHERE generation = g`` and the INSERT of
+the successor, done together or not at all: of any number of concurrent
+refreshes with the token of generation ``g``, exactly one changes a row. On
+PostgreSQL the two are one statement (a data-modifying CTE whose INSERT selects
+from the UPDATE's ``RETURNING``), atomic by itself and sent in autocommit: one
+round trip, no BEGIN/COMMIT. Elsewhere they are two statements in
+``transaction.atomic``.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import secrets
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,8 +30,9 @@ from uuid import UUID
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
-from django.db.models import F
+from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, Field, Model
 from django.utils import timezone
 
 from . import revocation
@@ -62,13 +69,15 @@ def digest(raw_refresh_token: str) -> str:
     return hashlib.sha256(raw_refresh_token.encode("utf-8")).hexdigest()
 
 
-def _new_refresh_token(session: Session, now: datetime) -> tuple[str, RefreshToken]:
-    """A fresh 256-bit token of the session's current generation, and its (unsaved) row."""
+def _new_refresh_token(
+    session: Session, generation: int, now: datetime
+) -> tuple[str, RefreshToken]:
+    """A fresh 256-bit token of the session's ``generation``, and its (unsaved) row."""
     raw = secrets.token_urlsafe(32)
     row = RefreshToken(
         session=session,
         digest=digest(raw),
-        generation=session.generation,
+        generation=generation,
         created_at=now,
         expires_at=min(
             now + timedelta(seconds=app_settings.REFRESH_TOKEN_LIFETIME), session.expires_at
@@ -93,7 +102,7 @@ def start_session(
     # The session id exists before the row: the access token (and the claims hook's
     # queries) come first, and the transaction holds the two INSERTs only.
     access = encode_access_token(user, session.sid, now=now.timestamp())
-    raw, token = _new_refresh_token(session, now)
+    raw, token = _new_refresh_token(session, session.generation, now)
     with transaction.atomic():
         session.save(force_insert=True)
         token.save(force_insert=True)
@@ -140,22 +149,118 @@ def rotate(raw_refresh_token: str) -> IssuedTokens:
     if not app_settings.ROTATE_REFRESH_TOKENS:
         Session.objects.filter(pk=session.pk).update(last_used_at=now)
         return _issued(access, raw_refresh_token, token.expires_at, session)
-    # The reads above ran outside the transaction: it starts with its write (on
-    # SQLite, no read-to-write lock upgrade) and holds its locks for two statements.
-    with transaction.atomic():
-        won = Session.objects.filter(
-            pk=session.pk, generation=token.generation, revoked_at__isnull=True, expires_at__gt=now
-        ).update(generation=F("generation") + 1, last_used_at=now)
-        if won:
-            session.generation = token.generation + 1
-            raw, successor = _new_refresh_token(session, now)
-            successor.save(force_insert=True)
-    if not won:
+    raw, successor = _new_refresh_token(session, token.generation + 1, now)
+    if not _advance(session, token.generation, successor, now):
         # Another refresh consumed this token a moment ago: it is a reuse all the same.
         _handle_reuse(session)
         raise RefreshTokenInvalid("reused refresh token")
+    session.generation = successor.generation
     session.last_used_at = now
     return _issued(access, raw, successor.expires_at, session)
+
+
+def _advance(session: Session, generation: int, successor: RefreshToken, now: datetime) -> bool:
+    """Move ``session`` from ``generation`` to the next and insert ``successor``, or do nothing.
+
+    True if this call did both; False if the session was no longer at
+    ``generation``, or was revoked or expired, in which case nothing was written.
+    """
+    connection = connections[router.db_for_write(Session)]
+    if connection.vendor == "postgresql":
+        return _advance_in_one_statement(connection, session, generation, successor, now)
+    # The reads before this ran outside the transaction: it starts with its write (on
+    # SQLite, no read-to-write lock upgrade) and holds its locks for two statements.
+    with transaction.atomic():
+        won = Session.objects.filter(
+            pk=session.pk, generation=generation, revoked_at__isnull=True, expires_at__gt=now
+        ).update(generation=F("generation") + 1, last_used_at=now)
+        if won:
+            successor.save(force_insert=True)
+    return bool(won)
+
+
+# The successor's columns in the order of the rotation statement's INSERT; the first
+# is filled from the gate's RETURNING, the others from parameters.
+_SUCCESSOR_FIELDS = ("session", "digest", "generation", "created_at", "expires_at")
+
+
+def _advance_in_one_statement(
+    connection: BaseDatabaseWrapper,
+    session: Session,
+    generation: int,
+    successor: RefreshToken,
+    now: datetime,
+) -> bool:
+    """``_advance`` as the one statement of ``_rotation_sql``: one round trip, atomic by itself.
+
+    Outside any transaction it runs in autocommit, with no BEGIN and COMMIT. Inside
+    a caller's transaction it runs in a savepoint, as ``transaction.atomic`` would
+    have: if it fails, the caller's transaction is rolled back to before it, not
+    left aborted.
+    """
+    params = [
+        _db_value(connection, Session, "last_used_at", now),
+        _db_value(connection, Session, "id", session.pk),
+        _db_value(connection, Session, "generation", generation),
+        _db_value(connection, Session, "expires_at", now),
+        *(
+            _db_value(connection, RefreshToken, name, getattr(successor, name))
+            for name in _SUCCESSOR_FIELDS[1:]
+        ),
+    ]
+    with _savepoint_if_in_transaction(connection), connection.cursor() as cursor:
+        cursor.execute(_rotation_sql(connection.alias), params)
+        inserted: int = cursor.rowcount
+    return inserted == 1
+
+
+def _savepoint_if_in_transaction(connection: BaseDatabaseWrapper) -> AbstractContextManager[Any]:
+    if connection.get_autocommit():
+        return nullcontext()
+    return transaction.atomic(using=connection.alias)
+
+
+@functools.cache
+def _rotation_sql(alias: str) -> str:
+    """The gate UPDATE and the successor's INSERT as one PostgreSQL statement.
+
+    The INSERT selects from the UPDATE's RETURNING: when the gate changes no row,
+    nothing is inserted and the row count is 0.
+    """
+    quote = connections[alias].ops.quote_name
+    session_table = quote(Session._meta.db_table)
+    token_table = quote(RefreshToken._meta.db_table)
+    pk, generation, last_used_at, revoked_at, expires_at = (
+        quote(_column(Session, name))
+        for name in ("id", "generation", "last_used_at", "revoked_at", "expires_at")
+    )
+    columns = ", ".join(quote(_column(RefreshToken, name)) for name in _SUCCESSOR_FIELDS)
+    values = ", ".join(["%s"] * (len(_SUCCESSOR_FIELDS) - 1))
+    # Only quoted names from the models' metadata are formatted in; values are parameters.
+    return (
+        f"WITH gate AS (UPDATE {session_table}"  # noqa: S608
+        f" SET {generation} = {generation} + 1, {last_used_at} = %s"
+        f" WHERE {pk} = %s AND {generation} = %s AND {revoked_at} IS NULL AND {expires_at} > %s"
+        f" RETURNING {pk})"
+        f" INSERT INTO {token_table} ({columns}) SELECT {pk}, {values} FROM gate"
+    )
+
+
+def _field(model: type[Model], name: str) -> Field[Any, Any]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field
+
+
+def _column(model: type[Model], name: str) -> str:
+    column = _field(model, name).column
+    assert column is not None
+    return column
+
+
+def _db_value(connection: BaseDatabaseWrapper, model: type[Model], name: str, value: Any) -> Any:
+    """``value`` of ``model.name`` as a query parameter, converted as the ORM converts it."""
+    return _field(model, name).get_db_prep_value(value, connection)
 
 
 def _issued(

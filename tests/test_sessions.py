@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from jwtauth import revocation, sessions
@@ -241,6 +244,140 @@ def test_tokens_issued_signal(user: Any) -> None:
         tokens_issued.disconnect(dispatch_uid="t4")
     assert [kw["rotated"] for kw in seen] == [False, True]
     assert all(kw["user"].pk == user.pk for kw in seen)
+
+
+# --- the write of a rotation: what its gate refuses, and what a failure leaves -------------------
+
+
+@pytest.fixture
+def between_read_and_write(settings: Any) -> Callable[[Callable[[], object]], None]:
+    """``between_read_and_write(action)``: the next rotate runs ``action`` after its read.
+
+    The claims hook is the place: rotate signs the access token after reading the
+    token and its session, and before writing anything.
+    """
+    actions: list[Callable[[], object]] = []
+
+    def claims_hook(user: Any) -> dict[str, Any]:
+        while actions:
+            actions.pop()()
+        return {}
+
+    settings.JWTAUTH = {**settings.JWTAUTH, "CLAIMS_HOOK": claims_hook}
+    return actions.append
+
+
+def test_rotate_returns_the_session_as_stored(user: Any) -> None:
+    issued = sessions.start_session(user)
+
+    rotated = sessions.rotate(issued.refresh)
+
+    stored = Session.objects.get(pk=issued.session.pk)
+    assert rotated.session.generation == stored.generation == 1
+    assert rotated.session.last_used_at == stored.last_used_at
+    successor = RefreshToken.objects.get(digest=sessions.digest(rotated.refresh))
+    assert (successor.session_id, successor.generation) == (issued.session.pk, 1)
+    assert successor.expires_at == rotated.refresh_expires_at
+    assert successor.created_at == stored.last_used_at
+
+
+def test_a_refresh_that_loses_the_race_after_its_read_is_a_reuse(
+    user: Any, between_read_and_write: Callable[[Callable[[], object]], None]
+) -> None:
+    issued = sessions.start_session(user)
+    winners: list[sessions.IssuedTokens] = []
+    between_read_and_write(lambda: winners.append(sessions.rotate(issued.refresh)))
+    reused: list[Any] = []
+    refresh_token_reused.connect(lambda **kw: reused.append(kw), weak=False, dispatch_uid="t5")
+    try:
+        with pytest.raises(RefreshTokenInvalid):
+            sessions.rotate(issued.refresh)
+    finally:
+        refresh_token_reused.disconnect(dispatch_uid="t5")
+
+    assert len(winners) == 1
+    session = Session.objects.get(pk=issued.session.pk)
+    assert (session.generation, session.revoke_reason) == (1, "reuse")
+    assert len(reused) == 1
+    assert RefreshToken.objects.filter(session=session).count() == 2
+
+
+@pytest.mark.parametrize("change", ["revoked", "expired"])
+def test_the_gate_refuses_a_session_revoked_or_expired_after_the_read(
+    user: Any, between_read_and_write: Callable[[Callable[[], object]], None], change: str
+) -> None:
+    issued = sessions.start_session(user)
+    now = timezone.now()
+    values = (
+        {"revoked_at": now} if change == "revoked" else {"expires_at": now - timedelta(hours=1)}
+    )
+    between_read_and_write(lambda: Session.objects.filter(pk=issued.session.pk).update(**values))
+
+    with pytest.raises(RefreshTokenInvalid):
+        sessions.rotate(issued.refresh)
+
+    assert Session.objects.get(pk=issued.session.pk).generation == 0
+    assert RefreshToken.objects.filter(session=issued.session).count() == 1
+
+
+def rotate_into_a_taken_digest(issued: sessions.IssuedTokens) -> None:
+    """A rotation whose successor's INSERT fails in the database (its digest is taken)."""
+    other = sessions.start_session(issued.session.user)
+    with (
+        mock.patch("jwtauth.sessions.secrets.token_urlsafe", return_value=other.refresh),
+        pytest.raises(IntegrityError),
+    ):
+        sessions.rotate(issued.refresh)
+
+
+def assert_the_old_token_still_works(issued: sessions.IssuedTokens) -> None:
+    assert Session.objects.get(pk=issued.session.pk).generation == 0
+    assert RefreshToken.objects.filter(session=issued.session).count() == 1
+    assert sessions.rotate(issued.refresh).session.generation == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_in_the_write_keeps_the_old_token(user: Any) -> None:
+    issued = sessions.start_session(user)
+
+    rotate_into_a_taken_digest(issued)
+
+    assert_the_old_token_still_works(issued)
+
+
+def test_a_database_error_in_the_write_leaves_the_callers_transaction_usable(user: Any) -> None:
+    """As ``ATOMIC_REQUESTS`` would have it: the failure is rolled back to before the write."""
+    with transaction.atomic():
+        issued = sessions.start_session(user)
+
+        rotate_into_a_taken_digest(issued)
+
+        assert_the_old_token_still_works(issued)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_the_write_is_one_statement_in_autocommit(user: Any) -> None:
+    issued = sessions.start_session(user)
+
+    with CaptureQueriesContext(connection) as captured:
+        sessions.rotate(issued.refresh)
+
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert len(statements) == 3, statements  # token+session+user, the claims hook's, the write
+    assert statements[-1].startswith('WITH gate AS (UPDATE "jwtauth_session" SET ')
+    assert ') INSERT INTO "jwtauth_refreshtoken" (' in statements[-1]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_write_runs_in_a_savepoint_inside_a_transaction(user: Any) -> None:
+    issued = sessions.start_session(user)
+
+    with CaptureQueriesContext(connection) as captured:
+        sessions.rotate(issued.refresh)
+
+    verbs = [query["sql"].split()[0] for query in captured.captured_queries]
+    assert verbs == ["SELECT", "SELECT", "SAVEPOINT", "WITH", "RELEASE"]
 
 
 def _race(raw: str, threads: int) -> list[str]:
