@@ -12,7 +12,8 @@ refreshes with the token of generation ``g``, exactly one changes a row. On
 PostgreSQL the two are one statement (a data-modifying CTE whose INSERT selects
 from the UPDATE's ``RETURNING``), atomic by itself and sent in autocommit: one
 round trip, no BEGIN/COMMIT. Elsewhere they are two statements in
-``transaction.atomic``.
+``transaction.atomic``. A login's two INSERTs (the session and its first
+refresh token) are one statement on PostgreSQL in the same way.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Field, Model
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from . import revocation
@@ -100,15 +102,48 @@ def start_session(
         ip_address=ip_address,
     )
     # The session id exists before the row: the access token (and the claims hook's
-    # queries) come first, and the transaction holds the two INSERTs only.
+    # queries) come first, and the write is the two INSERTs only.
     access = encode_access_token(user, session.sid, now=now.timestamp())
     raw, token = _new_refresh_token(session, session.generation, now)
-    with transaction.atomic():
-        session.save(force_insert=True)
-        token.save(force_insert=True)
+    _insert_session(session, token)
     _enforce_session_limit(user)
     tokens_issued.send(sender=Session, user=user, session=session, rotated=False)
     return IssuedTokens(access, raw, token.expires_at, session)
+
+
+def _insert_session(session: Session, token: RefreshToken) -> None:
+    """INSERT a new session and its first refresh token, both or neither.
+
+    On PostgreSQL one statement (the session's INSERT as a data-modifying CTE of
+    the token's), in autocommit or in a savepoint of the caller's transaction;
+    elsewhere two statements in ``transaction.atomic``. The rows are the ones
+    ``save()`` would write, but on PostgreSQL no ``pre_save``/``post_save`` is sent.
+    """
+    connection = connections[router.db_for_write(Session)]
+    if connection.vendor != "postgresql":
+        with transaction.atomic(using=connection.alias):
+            session.save(force_insert=True, using=connection.alias)
+            token.save(force_insert=True, using=connection.alias)
+        return
+    session_sql, session_params = _insert_statement(connection, session)
+    token_sql, token_params = _insert_statement(connection, token)
+    with _savepoint_if_in_transaction(connection), connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH new_session AS ({session_sql}) {token_sql}", [*session_params, *token_params]
+        )
+    for row in (session, token):
+        row._state.adding = False
+        row._state.db = connection.alias
+
+
+def _insert_statement(connection: BaseDatabaseWrapper, row: Model) -> tuple[str, list[Any]]:
+    """The ORM's own INSERT of ``row`` (without its auto-incremented key), compiled."""
+    meta = row._meta
+    fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
+    query = InsertQuery(type(row))
+    query.insert_values(fields, [row])
+    ((sql, params),) = query.get_compiler(connection=connection).as_sql()
+    return sql, list(params)
 
 
 def _enforce_session_limit(user: AbstractBaseUser) -> None:

@@ -211,7 +211,7 @@ def fail_containing(fragment: str, error: type[Exception]) -> Callable[..., Any]
     """As ``fail_on``, for any statement that contains ``fragment``.
 
     On PostgreSQL the rotation's UPDATE and INSERT are one statement (``WITH gate AS
-    (UPDATE …) INSERT …``): either fragment fails it.
+    (UPDATE …) INSERT …``), and so are a login's two INSERTs: either fragment fails it.
     """
 
     def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
@@ -275,7 +275,8 @@ def test_database_outage_while_authenticating_is_a_503(client: Any, user: Any, l
 
 
 def test_database_outage_at_login_is_a_503(client: Any, user: Any, password: str) -> None:
-    with connection.execute_wrapper(fail_on("INSERT", OperationalError)):
+    # On PostgreSQL the two INSERTs are one statement, WITH new_session AS (INSERT …) INSERT …
+    with connection.execute_wrapper(fail_containing("INSERT INTO", OperationalError)):
         response = client.post(
             "/auth/login/", {"username": user.username, "password": password}, format="json"
         )

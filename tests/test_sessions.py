@@ -41,6 +41,59 @@ def test_start_session_stores_only_the_digest(user: Any) -> None:
     assert issued.access.claims["sid"] == issued.session.sid
 
 
+def test_start_session_stores_the_rows_save_would(user: Any) -> None:
+    issued = sessions.start_session(user, user_agent="x" * 600, ip_address="2001:db8::1")
+
+    stored = Session.objects.get(pk=issued.session.pk)
+    fields = [field.attname for field in Session._meta.concrete_fields]
+    assert [getattr(stored, name) for name in fields] == [
+        getattr(issued.session, name) for name in fields
+    ]
+    assert len(stored.user_agent) == 512
+    assert not issued.session._state.adding
+    token = RefreshToken.objects.get(session=stored)
+    assert (token.generation, token.expires_at) == (0, issued.refresh_expires_at)
+    assert token.created_at == stored.created_at
+
+
+def start_session_into_a_taken_digest(user: Any) -> None:
+    """A login whose refresh token's INSERT fails in the database (its digest is taken)."""
+    other = sessions.start_session(user)
+    with (
+        mock.patch("jwtauth.sessions.secrets.token_urlsafe", return_value=other.refresh),
+        pytest.raises(IntegrityError),
+    ):
+        sessions.start_session(user)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_login_whose_token_cannot_be_stored_stores_no_session(user: Any) -> None:
+    start_session_into_a_taken_digest(user)
+
+    assert Session.objects.count() == RefreshToken.objects.count() == 1
+
+
+def test_a_failed_login_write_leaves_the_callers_transaction_usable(user: Any) -> None:
+    with transaction.atomic():
+        start_session_into_a_taken_digest(user)
+
+        assert Session.objects.count() == RefreshToken.objects.count() == 1
+        sessions.start_session(user)
+        assert Session.objects.count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_login_writes_its_rows_in_one_statement(user: Any) -> None:
+    with CaptureQueriesContext(connection) as captured:
+        sessions.start_session(user)
+
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert len(statements) == 2, statements  # the claims hook's groups query, the write
+    assert statements[-1].startswith('WITH new_session AS (INSERT INTO "jwtauth_session" (')
+    assert ') INSERT INTO "jwtauth_refreshtoken" (' in statements[-1]
+
+
 def test_session_expiry_is_absolute_and_caps_the_refresh_token(user: Any) -> None:
     jwtauth = {"SESSION_MAX_LIFETIME": 60, "REFRESH_TOKEN_LIFETIME": 3600}
     with override_settings(JWTAUTH=jwtauth):
