@@ -169,9 +169,11 @@ def rotate(raw_refresh_token: str) -> IssuedTokens:
     """
     token_digest = _usable_refresh_token(raw_refresh_token)
     now = timezone.now()
-    token = RefreshToken.objects.select_related("session__user").filter(digest=token_digest).first()
-    if token is None:
-        raise RefreshTokenInvalid("unknown refresh token")
+    try:
+        # get(), not first(): the digest is unique, so no ORDER BY to compile or run.
+        token = RefreshToken.objects.select_related("session__user").get(digest=token_digest)
+    except RefreshToken.DoesNotExist:
+        raise RefreshTokenInvalid("unknown refresh token") from None
     session = token.session
     if token.generation != session.generation:
         _handle_reuse(session)
