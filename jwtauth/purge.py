@@ -6,7 +6,11 @@ only ever moves forward in time and is never extended, so a row that is
 expired now stays expired: deleting it cannot race with a login or a refresh.
 
 How: keyset pages of at most ``batch_size`` primary keys (bounded memory),
-each deleted in its own short transaction. Rows are locked with ``SKIP
+each deleted in its own short transaction. Refresh tokens go first: a token
+never outlives its session, so that pass also takes every token of an expired
+session, and the session pass that follows finds (all but) none left to
+cascade. No transaction deletes more than ``batch_size`` rows of a table, however
+many times the sessions were rotated. Rows are locked with ``SKIP
 LOCKED`` where the database has it, in the same order ``sessions._revoke``
 locks them (session, then its tokens); a row another transaction holds is
 left for the next run rather than waited for, so a purge never deadlocks with
@@ -107,14 +111,14 @@ def purge_expired_tokens(
             expired_token | Q(session__expires_at__lte=now)
         ).count()
         return result
+    for page in _pages(RefreshToken, expired_token, batch_size):
+        result.refresh_tokens += _delete_refresh_tokens(page, now)
+        if progress is not None:
+            progress(result)
     for page in _pages(Session, expired_session, batch_size):
         sessions, tokens = _delete_sessions(page, now)
         result.sessions += sessions
         result.refresh_tokens += tokens
-        if progress is not None:
-            progress(result)
-    for page in _pages(RefreshToken, expired_token, batch_size):
-        result.refresh_tokens += _delete_refresh_tokens(page, now)
         if progress is not None:
             progress(result)
     return result

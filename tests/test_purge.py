@@ -123,12 +123,41 @@ def test_batches_are_bounded_and_each_in_its_own_transaction(world: dict[str, An
         )
 
     assert result == PurgeResult(sessions=3, refresh_tokens=7)
-    # Three one-session batches, then one batch for the lone expired token.
-    assert totals == [(1, 2), (2, 4), (3, 6), (3, 7)]
+    # Seven one-token batches (the expired sessions' six and the live session's
+    # expired one), then three one-session batches with no token left to cascade.
+    assert totals == [(0, n) for n in range(1, 8)] + [(1, 7), (2, 7), (3, 7)]
     savepoints = [q for q in queries if q["sql"].upper().startswith("SAVEPOINT")]
-    assert len(savepoints) == 4
+    assert len(savepoints) == 10
     pages = [q["sql"] for q in queries if "LIMIT 1" in q["sql"].upper()]
-    assert len(pages) >= 4
+    assert len(pages) >= 10
+
+
+def test_no_statement_deletes_more_rows_than_the_batch_size(db: None) -> None:
+    user = UserFactory()
+    session = make_session(user, expires_in=-HOUR)
+    RefreshToken.objects.bulk_create(
+        RefreshToken(
+            session=session,
+            digest=f"{n:064x}",
+            generation=10 + n,
+            expires_at=session.expires_at,
+        )
+        for n in range(25)
+    )
+    deleted: list[int] = []
+
+    def count_deleted(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        result = execute(sql, params, many, context)
+        if sql.lstrip().upper().startswith("DELETE"):
+            deleted.append(context["cursor"].rowcount)
+        return result
+
+    with connection.execute_wrapper(count_deleted):
+        result = purge_expired_tokens(batch_size=10)
+
+    assert result == PurgeResult(sessions=1, refresh_tokens=27)
+    assert sum(deleted) == 28
+    assert max(deleted) == 10  # a heavily rotated session does not make one huge batch
 
 
 def test_batch_size_must_be_positive() -> None:
@@ -161,8 +190,11 @@ def test_command_batch_size_and_progress(world: dict[str, Any]) -> None:
     output = run("--batch-size", "2", "--verbosity", "2")
 
     assert output.splitlines() == [
-        "  ... 2 sessions, 4 refresh tokens so far",
-        "  ... 3 sessions, 6 refresh tokens so far",
+        "  ... 0 sessions, 2 refresh tokens so far",
+        "  ... 0 sessions, 4 refresh tokens so far",
+        "  ... 0 sessions, 6 refresh tokens so far",
+        "  ... 0 sessions, 7 refresh tokens so far",
+        "  ... 2 sessions, 7 refresh tokens so far",
         "  ... 3 sessions, 7 refresh tokens so far",
         "Deleted 3 expired session(s) and 7 expired refresh token(s).",
     ]
