@@ -379,11 +379,34 @@ def logout(claims: dict[str, Any], *, raw_refresh_token: str | None = None) -> N
     )
     now = timezone.now()
     user_id = get_user_model()._meta.pk.to_python(claims["sub"])
+    connection = connections[router.db_for_write(Session)]
     for sid in sids:
-        revoked = Session.objects.filter(pk=sid, user_id=user_id, revoked_at__isnull=True).update(
-            revoked_at=now, revoke_reason="logout"
-        )
+        params = [
+            _db_value(connection, Session, "revoked_at", now),
+            _db_value(connection, Session, "revoke_reason", "logout"),
+            _db_value(connection, Session, "id", sid),
+            _db_value(connection, Session, "user", user_id),
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(_logout_sql(connection.alias), params)
+            revoked = cursor.rowcount == 1
         if revoked:
             session_revoked.send(
                 sender=Session, user_id=user_id, session_id=UUID(sid), reason="logout"
             )
+
+
+@functools.cache
+def _logout_sql(alias: str) -> str:
+    """Revoke one live session of one user: ``Session.objects.filter(...).update(...)``,
+    written once instead of compiled by the ORM on every logout."""
+    quote = connections[alias].ops.quote_name
+    pk, user, revoked_at, revoke_reason = (
+        quote(_column(Session, name)) for name in ("id", "user", "revoked_at", "revoke_reason")
+    )
+    # Only quoted names from the model's metadata are formatted in; values are parameters.
+    return (
+        f"UPDATE {quote(Session._meta.db_table)}"  # noqa: S608
+        f" SET {revoked_at} = %s, {revoke_reason} = %s"
+        f" WHERE {pk} = %s AND {user} = %s AND {revoked_at} IS NULL"
+    )

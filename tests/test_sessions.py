@@ -287,6 +287,37 @@ def test_logout_ignores_a_refresh_token_of_another_user(user: Any) -> None:
     assert sessions.rotate(victim.refresh).session.pk == victim.session.pk
 
 
+def test_logout_stores_the_revocation_and_signals_once(user: Any) -> None:
+    issued = sessions.start_session(user)
+    other = sessions.start_session(user)
+    revoked: list[dict[str, Any]] = []
+    session_revoked.connect(lambda **kw: revoked.append(kw), weak=False, dispatch_uid="t-lo")
+    try:
+        sessions.logout(issued.access.claims)
+        sessions.logout(issued.access.claims)  # again: the row is revoked already
+    finally:
+        session_revoked.disconnect(dispatch_uid="t-lo")
+
+    stored = Session.objects.get(pk=issued.session.pk)
+    assert stored.revoke_reason == "logout"
+    assert stored.revoked_at is not None
+    assert Session.objects.get(pk=other.session.pk).revoked_at is None
+    assert [(kw["user_id"], kw["session_id"], kw["reason"]) for kw in revoked] == [
+        (user.pk, issued.session.pk, "logout")
+    ]
+
+
+def test_logout_revokes_no_session_of_another_user(user: Any) -> None:
+    victim = sessions.start_session(UserFactory.create())
+    # Claims naming the victim's session but another subject (no such token can be
+    # signed; the UPDATE still checks both).
+    claims = {**sessions.start_session(user).access.claims, "sid": victim.session.sid}
+
+    sessions.logout(claims)
+
+    assert Session.objects.get(pk=victim.session.pk).revoked_at is None
+
+
 def test_tokens_issued_signal(user: Any) -> None:
     seen: list[dict[str, Any]] = []
     tokens_issued.connect(lambda **kw: seen.append(kw), weak=False, dispatch_uid="t4")
