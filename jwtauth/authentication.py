@@ -7,7 +7,7 @@ authentication classes may try), and raises when it carries bad ones.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -84,10 +84,15 @@ class JWTAuthentication(BaseAuthentication):
 
     www_authenticate_realm = "api"
 
-    def __init__(self, *, user_mode: UserMode | None = None) -> None:
+    def __init__(
+        self, *, user_mode: UserMode | None = None, checks_revocation: bool = True
+    ) -> None:
         # ``None``: JWTAUTH["USER_MODE"], read per request. Views that act on the
         # token alone (logout, logout-all) pass "token" and skip the user query.
         self.user_mode = user_mode
+        # False only for a view that makes the check itself before it acts (logout,
+        # which makes it in the round trip of its own writes).
+        self.checks_revocation = checks_revocation
 
     def authenticate(self, request: Request) -> tuple[Any, dict[str, Any]] | None:
         found = self.get_raw_token(request)
@@ -129,6 +134,8 @@ class JWTAuthentication(BaseAuthentication):
 
     def check_revocation(self, claims: dict[str, Any]) -> AbstractContextManager[None]:
         """A context: the store is asked on entry and its answer judged on exit."""
+        if not self.checks_revocation:
+            return nullcontext()
         return revocation.checking(claims)
 
     def get_user(self, claims: dict[str, Any]) -> AbstractBaseUser | TokenUser:

@@ -3,7 +3,8 @@
 It lives behind a Django cache alias (``REVOCATION_CACHE``). Each entry expires
 by itself as soon as no access token it could match is still alive. Checking a
 token costs exactly one round trip (one ``MGET`` on Redis, one ``get_many`` on
-any other cache); so does writing any set of entries.
+any other cache); so does writing any set of entries, and on Redis a check with
+writes (a logout).
 """
 
 from __future__ import annotations
@@ -76,6 +77,22 @@ def write(entries: Entries) -> None:
         _unavailable(exc, "entries not written")
 
 
+def check_and_write(claims: dict[str, Any], entries: Entries) -> None:
+    """``check(claims)`` and ``write(entries)`` in one round trip, for a logout.
+
+    The entries are written even when the token turns out to be revoked already:
+    the caller passes only entries for what the token itself names (its ``jti``
+    and session), so they revoke nothing that was not revoked.
+    """
+    keys = _keys(claims)
+    try:
+        found = _store().read_and_write(keys, entries)
+    except Exception as exc:
+        _unavailable(exc, "failing open, entries not written")
+        return
+    _judge(claims, keys, found)
+
+
 def _unavailable(exc: Exception, consequence: str) -> None:
     """Fail closed, or open (logged) when ``REVOCATION_FAIL_OPEN`` says so."""
     if not app_settings.REVOCATION_FAIL_OPEN:
@@ -108,7 +125,7 @@ def checking(claims: dict[str, Any]) -> Iterator[None]:
     The lookup is sent on entry and its answer read on exit, also when the block
     raises; a revoked token then raises ``TokenRevoked`` in place of the block's error.
     """
-    keys = [jti_key(claims["jti"]), session_key(claims["sid"]), user_key(claims["sub"])]
+    keys = _keys(claims)
     pending: PendingRead | None = None
     try:
         pending = _store().read(keys)
@@ -124,6 +141,10 @@ def checking(claims: dict[str, Any]) -> Iterator[None]:
                 _unavailable(exc, "failing open")
                 found = {}
             _judge(claims, keys, found)
+
+
+def _keys(claims: dict[str, Any]) -> list[str]:
+    return [jti_key(claims["jti"]), session_key(claims["sid"]), user_key(claims["sub"])]
 
 
 def _judge(claims: dict[str, Any], keys: list[str], found: dict[str, Any]) -> None:

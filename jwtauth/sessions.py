@@ -355,10 +355,13 @@ def _revoke(sessions: Any, *, reason: str, cutoff_for: str | None = None) -> int
 def logout(claims: dict[str, Any], *, raw_refresh_token: str | None = None) -> None:
     """Revoke the presented access token, its session, and the session of a given refresh token.
 
-    The revocation entries are written first, in one round trip: if the store is
-    down, nothing changes and the client may retry. Then each session row is
-    revoked by one conditional ``UPDATE``, whose row count says whether this
-    logout revoked it (and sends ``session_revoked``) or someone else did.
+    ``claims`` are verified, but not yet checked for revocation: that check and the
+    writes of the token's own entries (its ``jti`` and session) share one round
+    trip, and a revoked token raises ``TokenRevoked`` before anything else is
+    written. If the store is down, nothing changes and the client may retry.
+    Then each session row is revoked by one conditional ``UPDATE``, whose row
+    count says whether this logout revoked it (and sends ``session_revoked``) or
+    someone else did.
     """
     sids = [claims["sid"]]
     if raw_refresh_token and len(raw_refresh_token) <= MAX_REFRESH_TOKEN_LENGTH:
@@ -371,12 +374,14 @@ def logout(claims: dict[str, Any], *, raw_refresh_token: str | None = None) -> N
         )
         if other is not None and str(other) != claims["sid"]:
             sids.append(str(other))
-    revocation.write(
+    revocation.check_and_write(
+        claims,
         {
             **revocation.token_entry(claims["jti"], claims["exp"]),
-            **revocation.session_entries(sids),
-        }
+            **revocation.session_entries(sids[:1]),
+        },
     )
+    revocation.write(revocation.session_entries(sids[1:]))
     now = timezone.now()
     user_id = get_user_model()._meta.pk.to_python(claims["sub"])
     connection = connections[router.db_for_write(Session)]

@@ -1,7 +1,8 @@
 """The revocation store's two operations, over whatever cache holds it.
 
 jwtauth asks two things of that cache: read a few keys in one round trip, and
-write a few keys, each with a TTL of its own, in one round trip. Any Django
+write a few keys, each with a TTL of its own, in one round trip (and, for a
+logout, both at once). Any Django
 cache does both through ``get_many`` and ``set``/``set_many``.
 
 Behind django-redis's default client, jwtauth talks to its redis-py client
@@ -41,6 +42,11 @@ class CacheStore:
     def read(self, keys: list[str]) -> PendingRead:
         found = self.cache.get_many(keys)
         return lambda: found
+
+    def read_and_write(self, keys: list[str], entries: Entries) -> dict[str, Any]:
+        found = self.cache.get_many(keys)
+        self.write(entries)
+        return found
 
     def write(self, entries: Entries) -> None:
         by_ttl: defaultdict[int, dict[str, Any]] = defaultdict(dict)
@@ -89,11 +95,24 @@ class RedisStore:
 
         return answer
 
+    def read_and_write(self, keys: list[str], entries: Entries) -> dict[str, Any]:
+        """One pipeline: the ``MGET`` of ``keys``, then the ``SET``s of ``entries``."""
+        client = self.client
+        with client.get_client(write=True).pipeline(transaction=False) as pipeline:
+            pipeline.mget([client.make_key(key) for key in keys])
+            self._set(pipeline, entries)
+            values = pipeline.execute()[0]
+        found = zip(keys, values, strict=True)
+        return {key: client.decode(value) for key, value in found if value is not None}
+
     def write(self, entries: Entries) -> None:
         with self.client.get_client(write=True).pipeline(transaction=False) as pipeline:
-            for key, (value, ttl) in entries.items():
-                pipeline.set(self.client.make_key(key), self.client.encode(value), ex=ttl)
+            self._set(pipeline, entries)
             pipeline.execute()
+
+    def _set(self, pipeline: Any, entries: Entries) -> None:
+        for key, (value, ttl) in entries.items():
+            pipeline.set(self.client.make_key(key), self.client.encode(value), ex=ttl)
 
 
 def store_for(cache: BaseCache) -> CacheStore | RedisStore:

@@ -158,6 +158,10 @@ class TokenRevocationView(JWTAuthView):
 
 
 class LogoutView(TokenRevocationView):
+    def get_authenticators(self) -> list[BaseAuthentication]:
+        # sessions.logout checks revocation in the same round trip as its writes.
+        return [JWTAuthentication(user_mode="token", checks_revocation=False)]
+
     def post(self, request: Request) -> Response:
         # Authenticated by now: the header, when present, is what authenticated.
         by_header = bool(request.META.get("HTTP_AUTHORIZATION"))

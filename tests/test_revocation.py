@@ -119,6 +119,38 @@ def test_revoke_sessions_with_no_sessions_writes_nothing() -> None:
     redis_write.assert_not_called()
 
 
+def test_check_and_write_writes_and_passes_a_live_token() -> None:
+    revocation.check_and_write(claims(), revocation.session_entries(["s9"]))
+
+    with pytest.raises(TokenRevoked):
+        revocation.check(claims(sid="s9"))
+
+
+def test_check_and_write_refuses_a_revoked_token() -> None:
+    revocation.revoke_sessions(["s1"])
+
+    with pytest.raises(TokenRevoked):
+        revocation.check_and_write(claims(), revocation.token_entry("j1", NOW + 900))
+
+
+def test_check_and_write_is_one_store_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    for store_class in (CacheStore, RedisStore):
+        for name in ("read", "write", "read_and_write"):
+            original = getattr(store_class, name)
+
+            def record(self: Any, *args: Any, name: str = name, original: Any = original) -> Any:
+                calls.append(name)
+                return original(self, *args)
+
+            monkeypatch.setattr(store_class, name, record)
+
+    revocation.check_and_write(claims(), revocation.session_entries(["s1"]))
+
+    # On Redis one pipeline; any other cache writes after its get_many.
+    assert calls in (["read_and_write"], ["read_and_write", "write"])
+
+
 DEAD_REDIS = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "dead": {
@@ -136,6 +168,8 @@ def test_unreachable_redis_fails_closed() -> None:
         revocation.check(claims())
     with pytest.raises(RevocationUnavailable):
         revocation.revoke_sessions(["s1"])
+    with pytest.raises(RevocationUnavailable):
+        revocation.check_and_write(claims(), revocation.session_entries(["s1"]))
 
 
 @override_settings(
@@ -144,7 +178,8 @@ def test_unreachable_redis_fails_closed() -> None:
 def test_unreachable_redis_fails_open_when_configured(caplog: Any) -> None:
     revocation.check(claims())
     revocation.revoke_sessions(["s1"])
-    assert "failing open" in caplog.text
+    revocation.check_and_write(claims(), revocation.session_entries(["s1"]))
+    assert "failing open, entries not written" in caplog.text
     assert "not written" in caplog.text
 
 

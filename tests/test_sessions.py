@@ -287,14 +287,15 @@ def test_logout_ignores_a_refresh_token_of_another_user(user: Any) -> None:
     assert sessions.rotate(victim.refresh).session.pk == victim.session.pk
 
 
-def test_logout_stores_the_revocation_and_signals_once(user: Any) -> None:
+def test_logout_stores_the_revocation_and_a_revoked_token_cannot_log_out_again(user: Any) -> None:
     issued = sessions.start_session(user)
     other = sessions.start_session(user)
     revoked: list[dict[str, Any]] = []
     session_revoked.connect(lambda **kw: revoked.append(kw), weak=False, dispatch_uid="t-lo")
     try:
         sessions.logout(issued.access.claims)
-        sessions.logout(issued.access.claims)  # again: the row is revoked already
+        with pytest.raises(TokenRevoked):
+            sessions.logout(issued.access.claims)  # again: refused, nothing more happens
     finally:
         session_revoked.disconnect(dispatch_uid="t-lo")
 

@@ -145,3 +145,28 @@ def test_redis_store_read_from_a_dead_server_fails_and_leaks_no_connection() -> 
         with pytest.raises(redis.exceptions.ConnectionError):
             store.read(["a"])
         assert in_use(store) == 0
+
+
+def test_cache_store_reads_then_writes(local_memory: CacheStore) -> None:
+    local_memory.write({"a": (1, 60)})
+
+    assert local_memory.read_and_write(["a", "b"], {"b": (2, 60)}) == {"a": 1}
+    assert local_memory.read(["b"])() == {"b": 2}
+
+
+@pytest.mark.redis
+def test_redis_store_reads_and_writes_in_one_pipeline(
+    redis_store: RedisStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from redis.client import Pipeline
+
+    redis_store.write({"a": (1, 60)})
+    executed = mock.Mock(wraps=Pipeline.execute)
+    monkeypatch.setattr(Pipeline, "execute", lambda *a, **k: executed(*a, **k))
+
+    found = redis_store.read_and_write(["a", "b"], {"b": (2, 30)})
+
+    assert found == {"a": 1}  # read before the write of the same pipeline
+    assert executed.call_count == 1
+    assert 29 <= caches["default"].ttl("b") <= 30  # type: ignore[attr-defined]
+    assert redis_store.read(["b"])() == {"b": 2}

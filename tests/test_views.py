@@ -208,6 +208,28 @@ def test_logout_with_another_sessions_refresh_token(client: Any, user: Any, logi
     assert error_code(refresh) == "INVALID_REFRESH_TOKEN"
 
 
+def test_logout_with_a_revoked_token_is_refused_and_touches_nothing(
+    client: Any, user: Any, login: Any
+) -> None:
+    current, other = login(user), login(user)
+    post(client, "/auth/logout/", {}, **bearer(current["accessToken"]))
+
+    again = post(
+        client,
+        "/auth/logout/",
+        {"refreshToken": other["refreshToken"]},
+        **bearer(current["accessToken"]),
+    )
+
+    assert again.status_code == 401
+    assert error_code(again) == "TOKEN_REVOKED"
+    assert 'error="invalid_token"' in again["WWW-Authenticate"]
+    # The other session, named in the refused request's body, is untouched.
+    assert client.get("/api/me/", **bearer(other["accessToken"])).status_code == 200
+    refresh = post(client, "/auth/refresh/", {"refreshToken": other["refreshToken"]})
+    assert refresh.status_code == 200
+
+
 def test_logout_all_needs_an_access_token(client: Any) -> None:
     assert error_code(post(client, "/auth/logout-all/", {})) == "NO_TOKEN"
 
