@@ -90,8 +90,7 @@ class RedisStore:
                 raise
             finally:
                 pool.release(connection)
-            found = zip(keys, values, strict=True)
-            return {key: self.client.decode(value) for key, value in found if value is not None}
+            return self._found(keys, values)
 
         return answer
 
@@ -102,13 +101,17 @@ class RedisStore:
             pipeline.mget([client.make_key(key) for key in keys])
             self._set(pipeline, entries)
             values = pipeline.execute()[0]
-        found = zip(keys, values, strict=True)
-        return {key: client.decode(value) for key, value in found if value is not None}
+        return self._found(keys, values)
 
     def write(self, entries: Entries) -> None:
         with self.client.get_client(write=True).pipeline(transaction=False) as pipeline:
             self._set(pipeline, entries)
             pipeline.execute()
+
+    def _found(self, keys: list[str], values: list[bytes | None]) -> dict[str, Any]:
+        """An ``MGET``'s answer as ``get_many`` gives it: the keys found, values decoded."""
+        found = zip(keys, values, strict=True)
+        return {key: self.client.decode(value) for key, value in found if value is not None}
 
     def _set(self, pipeline: Any, entries: Entries) -> None:
         for key, (value, ttl) in entries.items():
