@@ -8,22 +8,17 @@ A session's refresh tokens are numbered by ``generation``; the session records
 the generation of its one current token. Rotation is
 ``UPDATE session SET generation = g + 1 WHERE generation = g`` and the INSERT of
 the successor, done together or not at all: of any number of concurrent
-refreshes with the token of generation ``g``, exactly one changes a row. On
-PostgreSQL the two are one statement (a data-modifying CTE whose INSERT selects
-from the UPDATE's ``RETURNING``), atomic by itself and sent in autocommit: one
-round trip, no BEGIN/COMMIT. Elsewhere they are two statements in
-``transaction.atomic``. A login's two INSERTs (the session and its first
-refresh token) are one statement on PostgreSQL in the same way.
+refreshes with the token of generation ``g``, exactly one changes a row.
+``jwtauth.writes`` sends that write, a login's and a logout's, each as one
+statement on PostgreSQL.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import math
 import secrets
 from collections.abc import Iterable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,13 +26,10 @@ from uuid import UUID
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import connections, router, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import F, Field, Model
-from django.db.models.sql import InsertQuery
+from django.db import transaction
 from django.utils import timezone
 
-from . import revocation
+from . import revocation, writes
 from .conf import app_settings
 from .exceptions import RefreshTokenInvalid
 from .models import RefreshToken, Session
@@ -105,45 +97,10 @@ def start_session(
     # queries) come first, and the write is the two INSERTs only.
     access = encode_access_token(user, session.sid, now=now.timestamp())
     raw, token = _new_refresh_token(session, session.generation, now)
-    _insert_session(session, token)
+    writes.insert_session(session, token)
     _enforce_session_limit(user)
     tokens_issued.send(sender=Session, user=user, session=session, rotated=False)
     return IssuedTokens(access, raw, token.expires_at, session)
-
-
-def _insert_session(session: Session, token: RefreshToken) -> None:
-    """INSERT a new session and its first refresh token, both or neither.
-
-    On PostgreSQL one statement (the session's INSERT as a data-modifying CTE of
-    the token's), in autocommit or in a savepoint of the caller's transaction;
-    elsewhere two statements in ``transaction.atomic``. The rows are the ones
-    ``save()`` would write, but on PostgreSQL no ``pre_save``/``post_save`` is sent.
-    """
-    connection = connections[router.db_for_write(Session)]
-    if connection.vendor != "postgresql":
-        with transaction.atomic(using=connection.alias):
-            session.save(force_insert=True, using=connection.alias)
-            token.save(force_insert=True, using=connection.alias)
-        return
-    session_sql, session_params = _insert_statement(connection, session)
-    token_sql, token_params = _insert_statement(connection, token)
-    with _savepoint_if_in_transaction(connection), connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH new_session AS ({session_sql}) {token_sql}", [*session_params, *token_params]
-        )
-    for row in (session, token):
-        row._state.adding = False
-        row._state.db = connection.alias
-
-
-def _insert_statement(connection: BaseDatabaseWrapper, row: Model) -> tuple[str, list[Any]]:
-    """The ORM's own INSERT of ``row`` (without its auto-incremented key), compiled."""
-    meta = row._meta
-    fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
-    query = InsertQuery(type(row))
-    query.insert_values(fields, [row])
-    ((sql, params),) = query.get_compiler(connection=connection).as_sql()
-    return sql, list(params)
 
 
 def _enforce_session_limit(user: AbstractBaseUser) -> None:
@@ -187,117 +144,13 @@ def rotate(raw_refresh_token: str) -> IssuedTokens:
         Session.objects.filter(pk=session.pk).update(last_used_at=now)
         return _issued(access, raw_refresh_token, token.expires_at, session)
     raw, successor = _new_refresh_token(session, token.generation + 1, now)
-    if not _advance(session, token.generation, successor, now):
+    if not writes.advance(session, token.generation, successor, now):
         # Another refresh consumed this token a moment ago: it is a reuse all the same.
         _handle_reuse(session)
         raise RefreshTokenInvalid("reused refresh token")
     session.generation = successor.generation
     session.last_used_at = now
     return _issued(access, raw, successor.expires_at, session)
-
-
-def _advance(session: Session, generation: int, successor: RefreshToken, now: datetime) -> bool:
-    """Move ``session`` from ``generation`` to the next and insert ``successor``, or do nothing.
-
-    True if this call did both; False if the session was no longer at
-    ``generation``, or was revoked or expired, in which case nothing was written.
-    """
-    connection = connections[router.db_for_write(Session)]
-    if connection.vendor == "postgresql":
-        return _advance_in_one_statement(connection, session, generation, successor, now)
-    # The reads before this ran outside the transaction: it starts with its write (on
-    # SQLite, no read-to-write lock upgrade) and holds its locks for two statements.
-    with transaction.atomic():
-        won = Session.objects.filter(
-            pk=session.pk, generation=generation, revoked_at__isnull=True, expires_at__gt=now
-        ).update(generation=F("generation") + 1, last_used_at=now)
-        if won:
-            successor.save(force_insert=True)
-    return bool(won)
-
-
-# The successor's columns in the order of the rotation statement's INSERT; the first
-# is filled from the gate's RETURNING, the others from parameters.
-_SUCCESSOR_FIELDS = ("session", "digest", "generation", "created_at", "expires_at")
-
-
-def _advance_in_one_statement(
-    connection: BaseDatabaseWrapper,
-    session: Session,
-    generation: int,
-    successor: RefreshToken,
-    now: datetime,
-) -> bool:
-    """``_advance`` as the one statement of ``_rotation_sql``: one round trip, atomic by itself.
-
-    Outside any transaction it runs in autocommit, with no BEGIN and COMMIT. Inside
-    a caller's transaction it runs in a savepoint, as ``transaction.atomic`` would
-    have: if it fails, the caller's transaction is rolled back to before it, not
-    left aborted.
-    """
-    params = [
-        _db_value(connection, Session, "last_used_at", now),
-        _db_value(connection, Session, "id", session.pk),
-        _db_value(connection, Session, "generation", generation),
-        _db_value(connection, Session, "expires_at", now),
-        *(
-            _db_value(connection, RefreshToken, name, getattr(successor, name))
-            for name in _SUCCESSOR_FIELDS[1:]
-        ),
-    ]
-    with _savepoint_if_in_transaction(connection), connection.cursor() as cursor:
-        cursor.execute(_rotation_sql(connection.alias), params)
-        inserted: int = cursor.rowcount
-    return inserted == 1
-
-
-def _savepoint_if_in_transaction(connection: BaseDatabaseWrapper) -> AbstractContextManager[Any]:
-    if connection.get_autocommit():
-        return nullcontext()
-    return transaction.atomic(using=connection.alias)
-
-
-@functools.cache
-def _rotation_sql(alias: str) -> str:
-    """The gate UPDATE and the successor's INSERT as one PostgreSQL statement.
-
-    The INSERT selects from the UPDATE's RETURNING: when the gate changes no row,
-    nothing is inserted and the row count is 0.
-    """
-    quote = connections[alias].ops.quote_name
-    session_table = quote(Session._meta.db_table)
-    token_table = quote(RefreshToken._meta.db_table)
-    pk, generation, last_used_at, revoked_at, expires_at = (
-        quote(_column(Session, name))
-        for name in ("id", "generation", "last_used_at", "revoked_at", "expires_at")
-    )
-    columns = ", ".join(quote(_column(RefreshToken, name)) for name in _SUCCESSOR_FIELDS)
-    values = ", ".join(["%s"] * (len(_SUCCESSOR_FIELDS) - 1))
-    # Only quoted names from the models' metadata are formatted in; values are parameters.
-    return (
-        f"WITH gate AS (UPDATE {session_table}"  # noqa: S608
-        f" SET {generation} = {generation} + 1, {last_used_at} = %s"
-        f" WHERE {pk} = %s AND {generation} = %s AND {revoked_at} IS NULL AND {expires_at} > %s"
-        f" RETURNING {pk})"
-        f" INSERT INTO {token_table} ({columns}) SELECT {pk}, {values} FROM gate"
-    )
-
-
-def _field(model: type[Model], name: str) -> Field[Any, Any]:
-    field = model._meta.get_field(name)
-    assert isinstance(field, Field)
-    return field
-
-
-def _column(model: type[Model], name: str) -> str:
-    column = _field(model, name).column
-    assert column is not None
-    return column
-
-
-def _db_value(connection: BaseDatabaseWrapper, model: type[Model], name: str, value: Any) -> Any:
-    """``value`` of ``model.name`` as a query parameter, converted as the ORM converts it."""
-    return _field(model, name).get_db_prep_value(value, connection)
 
 
 def _issued(
@@ -384,34 +237,8 @@ def logout(claims: dict[str, Any], *, raw_refresh_token: str | None = None) -> N
     revocation.write(revocation.session_entries(sids[1:]))
     now = timezone.now()
     user_id = get_user_model()._meta.pk.to_python(claims["sub"])
-    connection = connections[router.db_for_write(Session)]
     for sid in sids:
-        params = [
-            _db_value(connection, Session, "revoked_at", now),
-            _db_value(connection, Session, "revoke_reason", "logout"),
-            _db_value(connection, Session, "id", sid),
-            _db_value(connection, Session, "user", user_id),
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(_logout_sql(connection.alias), params)
-            revoked = cursor.rowcount == 1
-        if revoked:
+        if writes.revoke_live_session(sid, user_id=user_id, now=now, reason="logout"):
             session_revoked.send(
                 sender=Session, user_id=user_id, session_id=UUID(sid), reason="logout"
             )
-
-
-@functools.cache
-def _logout_sql(alias: str) -> str:
-    """Revoke one live session of one user: ``Session.objects.filter(...).update(...)``,
-    written once instead of compiled by the ORM on every logout."""
-    quote = connections[alias].ops.quote_name
-    pk, user, revoked_at, revoke_reason = (
-        quote(_column(Session, name)) for name in ("id", "user", "revoked_at", "revoke_reason")
-    )
-    # Only quoted names from the model's metadata are formatted in; values are parameters.
-    return (
-        f"UPDATE {quote(Session._meta.db_table)}"  # noqa: S608
-        f" SET {revoked_at} = %s, {revoke_reason} = %s"
-        f" WHERE {pk} = %s AND {user} = %s AND {revoked_at} IS NULL"
-    )

@@ -12,7 +12,6 @@ from unittest import mock
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from jwtauth import revocation, sessions
@@ -80,18 +79,6 @@ def test_a_failed_login_write_leaves_the_callers_transaction_usable(user: Any) -
         assert Session.objects.count() == RefreshToken.objects.count() == 1
         sessions.start_session(user)
         assert Session.objects.count() == 2
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_on_postgresql_a_login_writes_its_rows_in_one_statement(user: Any) -> None:
-    with CaptureQueriesContext(connection) as captured:
-        sessions.start_session(user)
-
-    statements = [query["sql"] for query in captured.captured_queries]
-    assert len(statements) == 2, statements  # the claims hook's groups query, the write
-    assert statements[-1].startswith('WITH new_session AS (INSERT INTO "jwtauth_session" (')
-    assert ') INSERT INTO "jwtauth_refreshtoken" (' in statements[-1]
 
 
 def test_session_expiry_is_absolute_and_caps_the_refresh_token(user: Any) -> None:
@@ -438,31 +425,6 @@ def test_a_database_error_in_the_write_leaves_the_callers_transaction_usable(use
         rotate_into_a_taken_digest(issued)
 
         assert_the_old_token_still_works(issued)
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_on_postgresql_the_write_is_one_statement_in_autocommit(user: Any) -> None:
-    issued = sessions.start_session(user)
-
-    with CaptureQueriesContext(connection) as captured:
-        sessions.rotate(issued.refresh)
-
-    statements = [query["sql"] for query in captured.captured_queries]
-    assert len(statements) == 3, statements  # token+session+user, the claims hook's, the write
-    assert statements[-1].startswith('WITH gate AS (UPDATE "jwtauth_session" SET ')
-    assert ') INSERT INTO "jwtauth_refreshtoken" (' in statements[-1]
-
-
-@pytest.mark.postgres
-def test_on_postgresql_the_write_runs_in_a_savepoint_inside_a_transaction(user: Any) -> None:
-    issued = sessions.start_session(user)
-
-    with CaptureQueriesContext(connection) as captured:
-        sessions.rotate(issued.refresh)
-
-    verbs = [query["sql"].split()[0] for query in captured.captured_queries]
-    assert verbs == ["SELECT", "SELECT", "SAVEPOINT", "WITH", "RELEASE"]
 
 
 def _race(raw: str, threads: int) -> list[str]:
