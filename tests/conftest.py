@@ -8,6 +8,8 @@ In CI (``CI`` set) a missing or unreachable service stops the run with an error.
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.factories import PASSWORD, UserFactory
+from tests.services import PrivateRedis
 
 IN_CI = os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}
 DATABASE_URL = os.environ.get("DATABASE_URL")
@@ -170,3 +173,16 @@ def store_reads(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
         monkeypatch.setattr(store_class, "read", read)
     return reads
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    """A redis-server of the test's own, on a free port, stopped afterwards."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("needs the redis-server binary")
+    server = PrivateRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -282,7 +282,7 @@ def test_warnings_show_in_manage_py_check_without_failing_it() -> None:
 
 
 @pytest.fixture
-def private_redis() -> Iterator[Any]:
+def redis_with_policy() -> Iterator[Any]:
     """``start(policy)`` runs a throwaway redis-server of our own and returns its URL."""
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
@@ -300,8 +300,8 @@ def private_redis() -> Iterator[Any]:
 
 
 @pytest.mark.parametrize("policy", ["allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-ttl"])
-def test_w005_evicting_policy(private_redis: Any, policy: str) -> None:
-    url = private_redis(policy)
+def test_w005_evicting_policy(redis_with_policy: Any, policy: str) -> None:
+    url = redis_with_policy(policy)
     with override_settings(CACHES={"default": redis_cache(url)}), jwtauth():
         messages = checks.check_redis_eviction()
 
@@ -310,14 +310,14 @@ def test_w005_evicting_policy(private_redis: Any, policy: str) -> None:
     assert "noeviction" in str(messages[0].hint)
 
 
-def test_w005_silent_for_noeviction(private_redis: Any) -> None:
-    url = private_redis("noeviction")
+def test_w005_silent_for_noeviction(redis_with_policy: Any) -> None:
+    url = redis_with_policy("noeviction")
     with override_settings(CACHES={"default": redis_cache(url)}), jwtauth():
         assert checks.check_redis_eviction() == []
 
 
-def test_w005_only_with_deploy(private_redis: Any) -> None:
-    url = private_redis("allkeys-lru")
+def test_w005_only_with_deploy(redis_with_policy: Any) -> None:
+    url = redis_with_policy("allkeys-lru")
     with override_settings(CACHES={"default": redis_cache(url)}, DEBUG=True), jwtauth():
         plain, deploy = StringIO(), StringIO()
         call_command("check", stdout=StringIO(), stderr=plain)

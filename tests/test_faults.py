@@ -8,9 +8,8 @@ and stop only that one; the shared Redis is never touched.
 from __future__ import annotations
 
 import math
-import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -50,18 +49,6 @@ def revocation_on(port: int, **jwtauth: Any) -> Any:
         CACHES={"default": settings.CACHES["default"], "revocation": redis_cache(port)},
         JWTAUTH={**settings.JWTAUTH, "REVOCATION_CACHE": "revocation", **jwtauth},
     )
-
-
-@pytest.fixture
-def private_redis() -> Iterator[PrivateRedis]:
-    if shutil.which("redis-server") is None:
-        pytest.skip("needs the redis-server binary")
-    server = PrivateRedis()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def assert_unavailable(response: Any) -> None:

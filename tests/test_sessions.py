@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 from unittest import mock
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.dispatch import Signal
 from django.test import override_settings
 from django.utils import timezone
 
@@ -22,6 +24,21 @@ from jwtauth.tokens import decode_access_token
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@contextmanager
+def receiving(signal: Signal) -> Iterator[list[dict[str, Any]]]:
+    """The keyword arguments of every ``signal`` sent inside the block."""
+    received: list[dict[str, Any]] = []
+
+    def receiver(**kwargs: Any) -> None:
+        received.append(kwargs)
+
+    signal.connect(receiver)
+    try:
+        yield received
+    finally:
+        signal.disconnect(receiver)
 
 
 def check_access(token: str) -> None:
@@ -121,16 +138,12 @@ def test_rotate_updates_last_used(user: Any) -> None:
 def test_reuse_revokes_the_whole_session_and_signals(user: Any) -> None:
     issued = sessions.start_session(user)
     successor = sessions.rotate(issued.refresh)
-    reused: list[dict[str, Any]] = []
-    revoked: list[dict[str, Any]] = []
-    refresh_token_reused.connect(lambda **kw: reused.append(kw), weak=False, dispatch_uid="t1")
-    session_revoked.connect(lambda **kw: revoked.append(kw), weak=False, dispatch_uid="t2")
-    try:
-        with pytest.raises(RefreshTokenInvalid):
-            sessions.rotate(issued.refresh)
-    finally:
-        refresh_token_reused.disconnect(dispatch_uid="t1")
-        session_revoked.disconnect(dispatch_uid="t2")
+    with (
+        receiving(refresh_token_reused) as reused,
+        receiving(session_revoked) as revoked,
+        pytest.raises(RefreshTokenInvalid),
+    ):
+        sessions.rotate(issued.refresh)
 
     assert [kw["session"].pk for kw in reused] == [issued.session.pk]
     assert [kw["reason"] for kw in revoked] == ["reuse"]
@@ -147,13 +160,8 @@ def test_reuse_of_a_revoked_session_does_not_signal_again(user: Any) -> None:
     sessions.rotate(issued.refresh)
     with pytest.raises(RefreshTokenInvalid):
         sessions.rotate(issued.refresh)
-    reused: list[Any] = []
-    refresh_token_reused.connect(lambda **kw: reused.append(kw), weak=False, dispatch_uid="t3")
-    try:
-        with pytest.raises(RefreshTokenInvalid):
-            sessions.rotate(issued.refresh)
-    finally:
-        refresh_token_reused.disconnect(dispatch_uid="t3")
+    with receiving(refresh_token_reused) as reused, pytest.raises(RefreshTokenInvalid):
+        sessions.rotate(issued.refresh)
     assert reused == []
 
 
@@ -277,14 +285,10 @@ def test_logout_ignores_a_refresh_token_of_another_user(user: Any) -> None:
 def test_logout_stores_the_revocation_and_a_revoked_token_cannot_log_out_again(user: Any) -> None:
     issued = sessions.start_session(user)
     other = sessions.start_session(user)
-    revoked: list[dict[str, Any]] = []
-    session_revoked.connect(lambda **kw: revoked.append(kw), weak=False, dispatch_uid="t-lo")
-    try:
+    with receiving(session_revoked) as revoked:
         sessions.logout(issued.access.claims)
         with pytest.raises(TokenRevoked):
             sessions.logout(issued.access.claims)  # again: refused, nothing more happens
-    finally:
-        session_revoked.disconnect(dispatch_uid="t-lo")
 
     stored = Session.objects.get(pk=issued.session.pk)
     assert stored.revoke_reason == "logout"
@@ -307,13 +311,9 @@ def test_logout_revokes_no_session_of_another_user(user: Any) -> None:
 
 
 def test_tokens_issued_signal(user: Any) -> None:
-    seen: list[dict[str, Any]] = []
-    tokens_issued.connect(lambda **kw: seen.append(kw), weak=False, dispatch_uid="t4")
-    try:
+    with receiving(tokens_issued) as seen:
         issued = sessions.start_session(user)
         sessions.rotate(issued.refresh)
-    finally:
-        tokens_issued.disconnect(dispatch_uid="t4")
     assert [kw["rotated"] for kw in seen] == [False, True]
     assert all(kw["user"].pk == user.pk for kw in seen)
 
@@ -359,13 +359,8 @@ def test_a_refresh_that_loses_the_race_after_its_read_is_a_reuse(
     issued = sessions.start_session(user)
     winners: list[sessions.IssuedTokens] = []
     between_read_and_write(lambda: winners.append(sessions.rotate(issued.refresh)))
-    reused: list[Any] = []
-    refresh_token_reused.connect(lambda **kw: reused.append(kw), weak=False, dispatch_uid="t5")
-    try:
-        with pytest.raises(RefreshTokenInvalid):
-            sessions.rotate(issued.refresh)
-    finally:
-        refresh_token_reused.disconnect(dispatch_uid="t5")
+    with receiving(refresh_token_reused) as reused, pytest.raises(RefreshTokenInvalid):
+        sessions.rotate(issued.refresh)
 
     assert len(winners) == 1
     session = Session.objects.get(pk=issued.session.pk)

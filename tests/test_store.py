@@ -37,16 +37,6 @@ def local_memory() -> CacheStore:
 
 
 @pytest.fixture
-def private_redis() -> Iterator[PrivateRedis]:
-    server = PrivateRedis()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
 def redis_store(private_redis: PrivateRedis) -> Iterator[RedisStore]:
     with override_settings(CACHES={"default": redis_cache(private_redis.url)}):
         store = store_for(caches["default"])
