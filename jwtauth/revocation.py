@@ -100,18 +100,6 @@ def _unavailable(exc: Exception, consequence: str) -> None:
     logger.error("jwtauth: revocation store unreachable; %s: %s", consequence, exc)
 
 
-def revoke_token(jti: str, expires_at: float) -> None:
-    write(token_entry(jti, expires_at))
-
-
-def revoke_sessions(sids: Iterable[str]) -> None:
-    write(session_entries(sids))
-
-
-def revoke_user(sub: str, *, now: float | None = None) -> None:
-    write(user_entry(sub, now=now))
-
-
 def check(claims: dict[str, Any]) -> None:
     """Raise ``TokenRevoked`` if a revocation entry matches these verified claims."""
     with checking(claims):

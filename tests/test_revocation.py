@@ -29,7 +29,7 @@ def test_nothing_revoked_passes() -> None:
 
 
 def test_revoked_jti_matches_only_that_token() -> None:
-    revocation.revoke_token("j1", expires_at=time.time() + 900)
+    revocation.write(revocation.token_entry("j1", time.time() + 900))
 
     with pytest.raises(TokenRevoked):
         revocation.check(claims())
@@ -37,13 +37,13 @@ def test_revoked_jti_matches_only_that_token() -> None:
 
 
 def test_jti_of_an_expired_token_is_not_written() -> None:
-    revocation.revoke_token("j1", expires_at=time.time() - 10)
+    revocation.write(revocation.token_entry("j1", time.time() - 10))
 
     assert caches["default"].get(revocation.jti_key("j1")) is None
 
 
 def test_revoked_session_matches_every_token_of_it() -> None:
-    revocation.revoke_sessions(["s1"])
+    revocation.write(revocation.session_entries(["s1"]))
 
     with pytest.raises(TokenRevoked):
         revocation.check(claims(jti="any"))
@@ -51,7 +51,7 @@ def test_revoked_session_matches_every_token_of_it() -> None:
 
 
 def test_user_cutoff_kills_tokens_issued_up_to_it_and_spares_later_ones() -> None:
-    revocation.revoke_user("7", now=NOW + 0.5)
+    revocation.write(revocation.user_entry("7", now=NOW + 0.5))
 
     with pytest.raises(TokenRevoked):
         revocation.check(claims(iat=NOW))
@@ -73,7 +73,7 @@ def test_check_is_one_store_read(store_reads: list[list[str]]) -> None:
 def test_check_is_one_redis_command(monkeypatch: pytest.MonkeyPatch) -> None:
     from redis.connection import AbstractConnection
 
-    revocation.revoke_user("7", now=NOW - 10)
+    revocation.write(revocation.user_entry("7", now=NOW - 10))
     send = mock.Mock(wraps=AbstractConnection.send_command)
     monkeypatch.setattr(AbstractConnection, "send_command", lambda *a, **k: send(*a, **k))
 
@@ -83,7 +83,7 @@ def test_check_is_one_redis_command(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_store_answers_while_the_block_runs_and_is_judged_after_it() -> None:
-    revocation.revoke_sessions(["s1"])
+    revocation.write(revocation.session_entries(["s1"]))
 
     with pytest.raises(TokenRevoked), revocation.checking(claims()):
         raise ValueError("the user query failed")  # the revoked token is what is reported
@@ -95,26 +95,22 @@ def test_the_store_answers_while_the_block_runs_and_is_judged_after_it() -> None
 
 
 def test_entries_expire_with_the_last_token_they_could_match() -> None:
-    with (
-        mock.patch.object(revocation, "write", wraps=revocation.write) as write,
-        override_settings(JWTAUTH={"ACCESS_TOKEN_LIFETIME": 60, "LEEWAY": 5}),
-    ):
-        revocation.revoke_token("j1", expires_at=time.time() + 30)
-        revocation.revoke_sessions(["s1", "s2"])
-        revocation.revoke_user("7")
-    token, sessions, user = (call.args[0] for call in write.call_args_list)
+    with override_settings(JWTAUTH={"ACCESS_TOKEN_LIFETIME": 60, "LEEWAY": 5}):
+        token = revocation.token_entry("j1", time.time() + 30)
+        sessions = revocation.session_entries(["s1", "s2"])
+        user = revocation.user_entry("7")
     assert 35 <= token[revocation.jti_key("j1")][1] <= 37  # exp + leeway, rounded up
     # The access lifetime + leeway + 1 s of rounding:
     assert [ttl for _, ttl in sessions.values()] == [66, 66]
     assert [ttl for _, ttl in user.values()] == [66]
 
 
-def test_revoke_sessions_with_no_sessions_writes_nothing() -> None:
+def test_writing_no_entries_writes_nothing() -> None:
     with (
         mock.patch.object(CacheStore, "write") as cache_write,
         mock.patch.object(RedisStore, "write") as redis_write,
     ):
-        revocation.revoke_sessions([])
+        revocation.write(revocation.session_entries([]))
     cache_write.assert_not_called()
     redis_write.assert_not_called()
 
@@ -127,7 +123,7 @@ def test_check_and_write_writes_and_passes_a_live_token() -> None:
 
 
 def test_check_and_write_refuses_a_revoked_token() -> None:
-    revocation.revoke_sessions(["s1"])
+    revocation.write(revocation.session_entries(["s1"]))
 
     with pytest.raises(TokenRevoked):
         revocation.check_and_write(claims(), revocation.token_entry("j1", NOW + 900))
@@ -167,7 +163,7 @@ def test_unreachable_redis_fails_closed() -> None:
     with pytest.raises(RevocationUnavailable):
         revocation.check(claims())
     with pytest.raises(RevocationUnavailable):
-        revocation.revoke_sessions(["s1"])
+        revocation.write(revocation.session_entries(["s1"]))
     with pytest.raises(RevocationUnavailable):
         revocation.check_and_write(claims(), revocation.session_entries(["s1"]))
 
@@ -177,7 +173,7 @@ def test_unreachable_redis_fails_closed() -> None:
 )
 def test_unreachable_redis_fails_open_when_configured(caplog: Any) -> None:
     revocation.check(claims())
-    revocation.revoke_sessions(["s1"])
+    revocation.write(revocation.session_entries(["s1"]))
     revocation.check_and_write(claims(), revocation.session_entries(["s1"]))
     assert "failing open, entries not written" in caplog.text
     assert "not written" in caplog.text
@@ -188,8 +184,8 @@ def test_entries_on_real_redis_carry_their_ttl() -> None:
     store: Any = caches["default"]
     assert "RedisCache" in type(store).__name__, os.environ.get("REDIS_URL")
     with override_settings(JWTAUTH={"ACCESS_TOKEN_LIFETIME": 60}):
-        revocation.revoke_sessions(["s-ttl"])
-        revocation.revoke_user("u-ttl")
+        revocation.write(revocation.session_entries(["s-ttl"]))
+        revocation.write(revocation.user_entry("u-ttl"))
     assert 59 <= store.ttl(revocation.session_key("s-ttl")) <= 61
     assert 59 <= store.ttl(revocation.user_key("u-ttl")) <= 61
     with pytest.raises(TokenRevoked):
