@@ -25,6 +25,7 @@ import jwt
 from .conf import app_settings
 from .exceptions import TokenExpired, TokenInvalid
 from .keys import key_ring
+from .users import group_names
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -55,8 +56,7 @@ class AccessToken:
 def default_claims(user: AbstractBaseUser) -> dict[str, Any]:
     """The ``CLAIMS_HOOK`` default: the user's email and group names."""
     claims: dict[str, Any] = {"email": getattr(user, "email", "") or ""}
-    groups = getattr(user, "groups", None)
-    claims["roles"] = sorted(groups.values_list("name", flat=True)) if groups is not None else []
+    claims["roles"] = group_names(user)
     return claims
 
 

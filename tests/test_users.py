@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, GroupManager, User
 from django.core.exceptions import ValidationError
 from django.db import NotSupportedError
 from django.db.models import Model, QuerySet
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from jwtauth import users
 from jwtauth.models import Session
-from jwtauth.users import get_user_by_pk
+from jwtauth.users import get_user_by_pk, group_names
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,8 +28,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def empty_cache() -> Iterator[None]:
     users._compiled.clear()
+    users._compiled_names.clear()
     yield
     users._compiled.clear()
+    users._compiled_names.clear()
 
 
 @pytest.fixture
@@ -250,3 +253,77 @@ def test_changing_the_databases_clears_the_cache() -> None:
     get_user_by_pk(UserFactory.create().pk)
     users.clear_cache(setting="DATABASES", value={}, enter=True)
     assert not users._compiled
+
+
+def orm_group_names(user: User) -> list[str]:
+    return sorted(user.groups.values_list("name", flat=True))
+
+
+def test_group_names_are_the_orm_s_sorted(django_assert_num_queries: Any) -> None:
+    user = UserFactory.create(groups=["staff", "admin", "editors"])
+    UserFactory.create(groups=["other"])
+    expected = orm_group_names(user)
+    with django_assert_num_queries(1):
+        assert group_names(user) == ["admin", "editors", "staff"] == expected
+    assert users._compiled_names[User, "default"] is not None
+
+
+def test_a_user_in_no_group_has_no_names() -> None:
+    UserFactory.create(groups=["other"])
+    assert group_names(UserFactory.create()) == []
+
+
+def test_group_names_compile_once(compilations: list[str], django_assert_num_queries: Any) -> None:
+    user, other = UserFactory.create(groups=["a"]), UserFactory.create(groups=["b", "c"])
+    compilations.clear()
+    assert group_names(user) == ["a"]
+    assert len(compilations) == 1
+    with django_assert_num_queries(1):
+        assert group_names(other) == ["b", "c"]
+    assert len(compilations) == 1
+
+
+def test_a_group_manager_with_parameters_is_left_to_the_orm(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A parameter would be compiled once: the next user would get this one's filter value.
+    user = UserFactory.create(groups=["editors", "staff", "external"])
+    original = GroupManager.get_queryset
+    monkeypatch.setattr(
+        GroupManager, "get_queryset", lambda self: original(self).exclude(name="external")
+    )
+    assert group_names(user) == ["editors", "staff"] == orm_group_names(user)
+    assert users._compiled_names[User, "default"] is None
+    assert group_names(UserFactory.create(groups=["x"])) == ["x"]
+
+
+def test_an_unsaved_user_raises_as_the_orm_does() -> None:
+    with pytest.raises(ValueError, match="needs to have a value") as from_orm:
+        orm_group_names(User(username="unsaved"))
+    with pytest.raises(ValueError, match=re.escape(str(from_orm.value))):
+        group_names(User(username="unsaved"))
+
+
+class HintsRouter:
+    seen: list[tuple[type[Model], dict[str, Any]]] = []
+
+    def db_for_read(self, model: type[Model], **hints: Any) -> str:
+        HintsRouter.seen.append((model, hints))
+        return "default"
+
+
+@override_settings(DATABASE_ROUTERS=[f"{__name__}.HintsRouter"])
+def test_the_router_chooses_the_groups_database_given_the_user() -> None:
+    user = UserFactory.create(groups=["a"])
+    HintsRouter.seen = []
+    assert group_names(user) == ["a"]
+    assert group_names(user) == ["a"]
+    asked = [(model, hints) for model, hints in HintsRouter.seen if model is Group]
+    assert asked[-2:] == [(Group, {"instance": user})] * 2
+
+
+def test_changing_the_databases_clears_the_group_names_cache_too() -> None:
+    group_names(UserFactory.create(groups=["a"]))
+    assert users._compiled_names
+    users.clear_cache(setting="DATABASES", value={}, enter=True)
+    assert not users._compiled_names
