@@ -24,7 +24,6 @@ from typing import Any
 from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Field, Model
-from django.db.models.sql import InsertQuery
 
 from .models import RefreshToken, Session
 
@@ -55,13 +54,33 @@ def insert_session(session: Session, token: RefreshToken) -> None:
 
 
 def _insert_statement(connection: BaseDatabaseWrapper, row: Model) -> tuple[str, list[Any]]:
-    """The ORM's own INSERT of ``row`` (without its auto-incremented key), compiled."""
-    meta = row._meta
-    fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
-    query = InsertQuery(type(row))
-    query.insert_values(fields, [row])
-    ((sql, params),) = query.get_compiler(connection=connection).as_sql()
-    return sql, list(params)
+    """The INSERT of ``row``, every column but an auto-incremented key, as the ORM's.
+
+    The values are converted as ``save()`` converts them (``pre_save``, then
+    ``get_db_prep_save``); the SQL is written once per model and database.
+    """
+    model = type(row)
+    params = [
+        field.get_db_prep_save(field.pre_save(row, True), connection)
+        for field in _insert_fields(model)
+    ]
+    return _insert_sql(connection.alias, model), params
+
+
+@functools.cache
+def _insert_fields(model: type[Model]) -> tuple[Field[Any, Any], ...]:
+    meta = model._meta
+    return tuple(field for field in meta.local_concrete_fields if field is not meta.auto_field)
+
+
+@functools.cache
+def _insert_sql(alias: str, model: type[Model]) -> str:
+    quote = connections[alias].ops.quote_name
+    fields = _insert_fields(model)
+    columns = ", ".join(quote(field.column) for field in fields)  # type: ignore[arg-type]
+    values = ", ".join(["%s"] * len(fields))
+    # Only quoted names from the model's metadata are formatted in; values are parameters.
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
 
 
 def advance(session: Session, generation: int, successor: RefreshToken, now: datetime) -> bool:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models.sql import InsertQuery
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -49,6 +50,22 @@ def test_revoke_live_session_is_one_update(user: Any) -> None:
         )
 
     assert [query["sql"].split()[0] for query in captured.captured_queries] == ["UPDATE"]
+
+
+def test_an_insert_is_the_one_the_orm_compiles(user: Any) -> None:
+    # The SQL is written once from the model's metadata; it must stay the ORM's.
+    issued = sessions.start_session(user)
+    token = issued.session.refresh_tokens.get()
+    for row in (issued.session, token):
+        meta = row._meta
+        fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
+        query = InsertQuery(type(row))
+        query.insert_values(fields, [row])
+        ((orm_sql, orm_params),) = query.get_compiler(connection=connection).as_sql()
+
+        sql, params = writes._insert_statement(connection, row)
+
+        assert (sql, params) == (orm_sql, list(orm_params))
 
 
 @pytest.mark.postgres
