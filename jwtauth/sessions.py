@@ -218,13 +218,13 @@ def logout(claims: dict[str, Any], *, raw_refresh_token: str | None = None) -> N
     """
     sids = [claims["sid"]]
     if raw_refresh_token and len(raw_refresh_token) <= MAX_REFRESH_TOKEN_LENGTH:
-        other = (
-            RefreshToken.objects.filter(
+        try:
+            # get(), not first(): the digest is unique, so no ORDER BY to compile or run.
+            other = RefreshToken.objects.values_list("session_id", flat=True).get(
                 digest=digest(raw_refresh_token), session__user_id=claims["sub"]
             )
-            .values_list("session_id", flat=True)
-            .first()
-        )
+        except RefreshToken.DoesNotExist:
+            other = None
         if other is not None and str(other) != claims["sid"]:
             sids.append(str(other))
     revocation.check_and_write(
