@@ -33,6 +33,7 @@ from . import revocation, writes
 from .conf import app_settings
 from .exceptions import RefreshTokenInvalid
 from .models import RefreshToken, Session
+from .reads import refresh_token_by_digest
 from .signals import refresh_token_reused, session_revoked, tokens_issued
 from .tokens import AccessToken, encode_access_token
 
@@ -127,8 +128,7 @@ def rotate(raw_refresh_token: str) -> IssuedTokens:
     token_digest = _usable_refresh_token(raw_refresh_token)
     now = timezone.now()
     try:
-        # get(), not first(): the digest is unique, so no ORDER BY to compile or run.
-        token = RefreshToken.objects.select_related("session__user").get(digest=token_digest)
+        token = refresh_token_by_digest(token_digest)
     except RefreshToken.DoesNotExist:
         raise RefreshTokenInvalid("unknown refresh token") from None
     session = token.session

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from django.core.cache import caches
 from django.db import connection
+from django.db.models.sql.compiler import SQLCompiler
 from rest_framework.test import APIClient
 
 from tests.factories import PASSWORD, UserFactory
@@ -186,3 +187,18 @@ def private_redis() -> Iterator[PrivateRedis]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def compilations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL of every query the ORM compiles."""
+    compiled: list[str] = []
+    as_sql = SQLCompiler.as_sql
+
+    def counting(self: SQLCompiler, *args: Any, **kwargs: Any) -> Any:
+        sql, params = as_sql(self, *args, **kwargs)
+        compiled.append(sql)
+        return sql, params
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    return compiled

@@ -13,7 +13,6 @@ from django.contrib.auth.models import Group, GroupManager, User
 from django.core.exceptions import ValidationError
 from django.db import NotSupportedError
 from django.db.models import Model, QuerySet
-from django.db.models.sql.compiler import SQLCompiler
 from django.test import override_settings
 from django.utils import timezone
 
@@ -21,6 +20,7 @@ from jwtauth import users
 from jwtauth.models import Session
 from jwtauth.users import get_user_by_pk, group_names
 from tests.factories import UserFactory
+from tests.rows import assert_same_row
 
 pytestmark = pytest.mark.django_db
 
@@ -32,32 +32,6 @@ def empty_cache() -> Iterator[None]:
     yield
     users._compiled.clear()
     users._compiled_names.clear()
-
-
-@pytest.fixture
-def compilations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The SQL of every query the ORM compiles."""
-    compiled: list[str] = []
-    as_sql = SQLCompiler.as_sql
-
-    def counting(self: SQLCompiler, *args: Any, **kwargs: Any) -> Any:
-        sql, params = as_sql(self, *args, **kwargs)
-        compiled.append(sql)
-        return sql, params
-
-    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
-    return compiled
-
-
-def assert_same_row(found: Model | None, expected: Model) -> None:
-    """Every concrete field equal, and of the same type (bool, not 1; UUID, not its hex)."""
-    assert found is not None
-    assert type(found) is type(expected)
-    for field in type(expected)._meta.concrete_fields:
-        value, wanted = getattr(found, field.attname), getattr(expected, field.attname)
-        assert (type(value), value) == (type(wanted), wanted), field.name
-    assert found._state.db == expected._state.db
-    assert found._state.adding is False
 
 
 def make_session(user: User, **fields: Any) -> Session:
