@@ -32,14 +32,15 @@ _PLACEHOLDER = "0" * 64
 
 @dataclass(frozen=True)
 class _Columns:
-    """Where one model's instance is in a row of the join, and how it hangs on its parent."""
+    """Where one model's instance is in a row of the join."""
 
     model: type[Model]
     columns: slice
     attnames: list[str]  # Model.from_db's field names for those columns
-    # select_related's setters of the relation's caches (child on parent, parent on child)
-    local_setter: Callable[[Any, Any], None]
-    remote_setter: Callable[[Any, Any], None]
+
+
+# select_related's setters of a relation's caches: (child on parent, parent on child)
+Setters = tuple[Callable[[Any, Any], None], Callable[[Any, Any], None]]
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class _Compiled:
     token: _Columns
     session: _Columns
     user: _Columns
+    session_setters: Setters  # the session on its token
+    user_setters: Setters  # the user on its session
 
 
 # alias -> the compiled read, or None where the ORM must do it
@@ -79,9 +82,12 @@ def refresh_token_by_digest(digest: str) -> RefreshToken:
         part.model.from_db(alias, part.attnames, row[part.columns])
         for part in (compiled.token, compiled.session, compiled.user)
     )
-    for parent, child, part in ((token, session, compiled.session), (session, user, compiled.user)):
-        part.local_setter(parent, child)
-        part.remote_setter(child, parent)
+    for parent, child, (local_setter, remote_setter) in (
+        (token, session, compiled.session_setters),
+        (session, user, compiled.user_setters),
+    ):
+        local_setter(parent, child)
+        remote_setter(child, parent)
     return token  # type: ignore[return-value]
 
 
@@ -108,28 +114,32 @@ def _compile(alias: str) -> _Compiled | None:
     user_infos = session_infos[0].get("related_klass_infos", []) if session_infos else []
     if len(session_infos) != 1 or len(user_infos) != 1:
         return None
-    parts = [_columns(info, compiler) for info in (token_info, session_infos[0], user_infos[0])]
-    if None in parts:
+    try:
+        token, session, user = (
+            _columns(info, compiler) for info in (token_info, session_infos[0], user_infos[0])
+        )
+    except _OtherShape:
         return None
-    token, session, user = parts
-    return _Compiled(sql, compiler, token, session, user)  # type: ignore[arg-type]
+    return _Compiled(
+        sql,
+        compiler,
+        token,
+        session,
+        user,
+        session_setters=(session_infos[0]["local_setter"], session_infos[0]["remote_setter"]),
+        user_setters=(user_infos[0]["local_setter"], user_infos[0]["remote_setter"]),
+    )
 
 
-def _columns(info: dict[str, Any], compiler: SQLCompiler) -> _Columns | None:
+class _OtherShape(Exception):
+    """A model's columns are not the model's own, in its own order."""
+
+
+def _columns(info: dict[str, Any], compiler: SQLCompiler) -> _Columns:
     model = info["model"]
     fields = info["select_fields"]
     columns = slice(fields[0], fields[-1] + 1)
     attnames = [column[0].target.attname for column in compiler.select[columns]]
     if info.get("from_parent") or attnames != [f.attname for f in model._meta.concrete_fields]:
-        return None  # Model.from_db takes the columns in the model's own order
-    return _Columns(
-        model=model,
-        columns=columns,
-        attnames=attnames,
-        local_setter=info.get("local_setter", _no_cache),
-        remote_setter=info.get("remote_setter", _no_cache),
-    )
-
-
-def _no_cache(_instance: Any, _related: Any) -> None:
-    pass
+        raise _OtherShape(model)  # Model.from_db takes the columns in the model's own order
+    return _Columns(model=model, columns=columns, attnames=attnames)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from jwtauth import reads, sessions
@@ -80,12 +82,25 @@ def test_the_second_read_compiles_nothing_and_makes_one_query(
     assert len(compilations) == 1
 
 
-def test_a_join_of_another_shape_is_left_to_the_orm(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reads, "_compile", lambda alias: None)
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda qs: qs.select_related(None).select_related("session"), id="no-user"),
+        pytest.param(lambda qs: qs.defer("session__user_agent"), id="deferred-columns"),
+        pytest.param(lambda qs: qs.filter(generation__gte=0), id="a-parameter-of-its-own"),
+    ],
+)
+def test_a_join_of_another_shape_is_left_to_the_orm(
+    monkeypatch: pytest.MonkeyPatch, change: Callable[[QuerySet[RefreshToken]], Any]
+) -> None:
+    queryset = reads._queryset
+    monkeypatch.setattr(reads, "_queryset", lambda alias: change(queryset(alias)))
     issued = sessions.start_session(UserFactory.create())
     digest = sessions.digest(issued.refresh)
-    assert_same_chain(refresh_token_by_digest(digest), orm_get(digest))
+    found = refresh_token_by_digest(digest)
     assert reads._compiled == {"default": None}
+    assert_same_row(found, orm_get(digest))
+    assert found.session.sid == issued.session.sid
     with pytest.raises(RefreshToken.DoesNotExist):
         refresh_token_by_digest("f" * 64)
 
