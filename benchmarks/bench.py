@@ -691,6 +691,7 @@ def versions() -> dict[str, str]:
         "djangorestframework-simplejwt",
         "django-redis",
         "redis",
+        "hiredis",
         "psycopg",
         "gunicorn",
         "jwtauth",
