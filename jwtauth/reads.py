@@ -8,8 +8,8 @@ on the benchmark's machine). Here the ORM compiles it once per database, and
 each call runs the SQL with a cursor and builds the three instances the way
 ``ModelIterable`` does (the fields' converters, ``Model.from_db``, then the
 relation caches ``select_related`` sets): the objects are the ones ``get()``
-returns. A join of another shape (a user model that inherits its columns from
-another table, say) is left to the ORM.
+returns. A query of another shape (columns that are not each model's own, in
+the model's order; a parameter of its own) is left to the ORM.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def _queryset(alias: str) -> QuerySet[RefreshToken]:
 
 def _compile(alias: str) -> _Compiled | None:
     """The join's SQL and column layout; None if it is not the plain chain of three
-    models (a user model that inherits its columns, say), which the ORM then builds."""
+    models that ``refresh_token_by_digest`` builds, which the ORM then builds."""
     query = _queryset(alias).filter(digest=_PLACEHOLDER).order_by().query  # get() drops it
     compiler = query.get_compiler(alias)
     sql, params = compiler.as_sql()
