@@ -217,16 +217,14 @@ def logout(claims: dict[str, Any], *, raw_refresh_token: str | None = None) -> N
     someone else did.
     """
     sids = [claims["sid"]]
+    user_id = get_user_model()._meta.pk.to_python(claims["sub"])
     if raw_refresh_token and len(raw_refresh_token) <= MAX_REFRESH_TOKEN_LENGTH:
         try:
-            # get(), not first(): the digest is unique, so no ORDER BY to compile or run.
-            other = RefreshToken.objects.values_list("session_id", flat=True).get(
-                digest=digest(raw_refresh_token), session__user_id=claims["sub"]
-            )
+            other = refresh_token_by_digest(digest(raw_refresh_token)).session
         except RefreshToken.DoesNotExist:
             other = None
-        if other is not None and str(other) != claims["sid"]:
-            sids.append(str(other))
+        if other is not None and other.user_id == user_id and other.sid != claims["sid"]:
+            sids.append(other.sid)
     revocation.check_and_write(
         claims,
         {
@@ -236,7 +234,6 @@ def logout(claims: dict[str, Any], *, raw_refresh_token: str | None = None) -> N
     )
     revocation.write(revocation.session_entries(sids[1:]))
     now = timezone.now()
-    user_id = get_user_model()._meta.pk.to_python(claims["sub"])
     for sid in sids:
         if writes.revoke_live_session(sid, user_id=user_id, now=now, reason="logout"):
             session_revoked.send(

@@ -16,6 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from jwtauth import sessions
+from jwtauth.models import Session
 from tests.factories import UserFactory
 
 TRANSACTION_CONTROL = frozenset({"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"})
@@ -205,6 +206,37 @@ def test_logout_is_one_update_outside_any_transaction_and_loads_no_user(client: 
     assert [sql.split()[0] for sql in counted.queries] == ["UPDATE"], counted.queries
     assert counted.transactions == 0
     assert not any('"auth_user"' in sql for sql in counted.queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_logout_with_another_sessions_refresh_token_reads_it_once_and_revokes_both(
+    client: Any, compilations: list[str]
+) -> None:
+    # The rotation's read (token, session and user in one query, compiled once) finds
+    # the other session; then one conditional UPDATE per session, in autocommit.
+    user: Any = UserFactory.create()
+    warm_up = sessions.start_session(user)
+    client.post(
+        "/auth/logout/",
+        {"refreshToken": warm_up.refresh},
+        format="json",
+        **bearer(warm_up.access.token),
+    )
+    token = sessions.start_session(user).access.token
+    other = sessions.start_session(user)
+    compilations.clear()
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(
+            "/auth/logout/", {"refreshToken": other.refresh}, format="json", **bearer(token)
+        )
+
+    assert response.status_code == 204
+    counted = Counted(captured.captured_queries)
+    assert [sql.split()[0] for sql in counted.queries] == ["SELECT", "UPDATE", "UPDATE"]
+    assert counted.transactions == 0
+    assert compilations == []
+    assert not Session.objects.filter(user=user, revoked_at__isnull=True).exists()
 
 
 @pytest.mark.django_db(transaction=True)
