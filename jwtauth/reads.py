@@ -23,6 +23,7 @@ from django.db.models import Model, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
 from .models import RefreshToken
+from .users import COMPILED_SQL_SETTINGS
 
 __all__ = ["refresh_token_by_digest"]
 
@@ -93,7 +94,7 @@ def refresh_token_by_digest(digest: str) -> RefreshToken:
 
 def clear_cache(**kwargs: Any) -> None:
     """``setting_changed`` receiver: another user model or other databases, other SQL."""
-    if kwargs.get("setting") in ("AUTH_USER_MODEL", "DATABASES"):
+    if kwargs.get("setting") in COMPILED_SQL_SETTINGS:
         _compiled.clear()
 
 

@@ -74,9 +74,13 @@ def get_user_by_pk(pk: Any) -> AbstractBaseUser | None:
     return user
 
 
+# The settings that change compiled SQL: another user model or other databases.
+COMPILED_SQL_SETTINGS = frozenset({"AUTH_USER_MODEL", "DATABASES"})
+
+
 def clear_cache(**kwargs: Any) -> None:
     """``setting_changed`` receiver: another user model or other databases, other SQL."""
-    if kwargs.get("setting") in ("AUTH_USER_MODEL", "DATABASES"):
+    if kwargs.get("setting") in COMPILED_SQL_SETTINGS:
         _compiled.clear()
         _compiled_names.clear()
 
