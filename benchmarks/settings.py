@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 
 from example_project.settings import *  # noqa: F403
-from example_project.settings import CACHES, JWTAUTH
+from example_project.settings import CACHES, JWTAUTH, MIDDLEWARE
 
 DEBUG = False
+# The load test fetches no static file: no collectstatic, no WhiteNoise.
+MIDDLEWARE = [name for name in MIDDLEWARE if not name.startswith("whitenoise.")]
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 
 CACHES["default"]["KEY_PREFIX"] = os.environ.get("LOAD_KEY_PREFIX", "load")

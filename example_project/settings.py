@@ -4,7 +4,9 @@ Environment: ``DATABASE_URL`` (e.g. ``postgres://postgres@127.0.0.1:5432/test``)
 ``REDIS_URL`` (revocation store, throttling), ``JWT_ALGORITHM`` (default HS256),
 ``JWT_SIGNING_KEY`` (the secret or private key PEM; ``JWT_SIGNING_KEY_FILE`` to read
 it from a file), ``JWT_VERIFYING_KEYS`` (a JSON list of ``{"kid", "algorithm", "key"}``),
-``DJANGO_DEBUG``, ``DJANGO_ALLOWED_HOSTS``, ``DJANGO_SECRET_KEY``.
+``DJANGO_DEBUG``, ``DJANGO_ALLOWED_HOSTS``, ``DJANGO_SECRET_KEY``, ``DJANGO_STATIC_ROOT``
+(where ``collectstatic`` puts the static files that WhiteNoise serves; default
+``./staticfiles``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles: runserver leaves static files to WhiteNoise too, as gunicorn does.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
     "jwtauth",
@@ -42,6 +46,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files under any WSGI server (Django serves them only under runserver):
+    # from STATIC_ROOT after collectstatic, or straight from the apps in DEBUG.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -98,12 +105,15 @@ REST_FRAMEWORK = {
 }
 
 JWT_SIGNING_KEY_FILE = os.environ.get("JWT_SIGNING_KEY_FILE")
+# In DEBUG the example signs with a development key of its own rather than falling back to
+# SECRET_KEY (jwtauth.W001); without DEBUG the key must come from the environment.
+DEVELOPMENT_SIGNING_KEY = "example-development-only-hmac-signing-key-change-me-0123456789"
 JWTAUTH = {
     "ALGORITHM": os.environ.get("JWT_ALGORITHM", "HS256"),
     "SIGNING_KEY": (
         {"file": JWT_SIGNING_KEY_FILE}
         if JWT_SIGNING_KEY_FILE
-        else os.environ.get("JWT_SIGNING_KEY") or None
+        else os.environ.get("JWT_SIGNING_KEY") or (DEVELOPMENT_SIGNING_KEY if DEBUG else None)
     ),
     "VERIFYING_KEYS": json.loads(os.environ.get("JWT_VERIFYING_KEYS") or "[]"),
     "ACCESS_TOKEN_LIFETIME": timedelta(
@@ -120,4 +130,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "example_project" / "static"]
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # collectstatic writes content-hashed, compressed copies that WhiteNoise serves
+    # with far-future caching; in DEBUG the templates name the files unhashed.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

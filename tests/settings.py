@@ -41,13 +41,24 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Unit tests run no collectstatic: the template tags name the files as they are, and
+# WhiteNoise finds them in the apps, as it does in development.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # The defaults (the example project turns Secure cookies off for plain http). The
-# signing key falls back to SECRET_KEY, so a test's override_settings(JWTAUTH={...})
-# keeps verifying tokens issued outside it. Throttle rates are generous: tests log in
-# many times a minute; tests/test_throttling.py sets real rates.
+# signing key is SECRET_KEY's value, named so that `check` is clean (no jwtauth.W001):
+# a test's override_settings(JWTAUTH={...}) without a key falls back to SECRET_KEY, the
+# same key, and keeps verifying tokens issued outside it. Throttle rates are generous:
+# tests log in many times a minute; tests/test_throttling.py sets real rates.
 JWTAUTH = {
+    "SIGNING_KEY": SECRET_KEY,
     "COOKIE_SECURE": True,
     "LOGIN_THROTTLE_RATES": {"ip": "10000/min", "account": "10000/min"},
     "REFRESH_THROTTLE_RATE": "10000/min",
