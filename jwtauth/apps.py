@@ -18,13 +18,9 @@ class JWTAuthConfig(AppConfig):
         from . import checks, receivers
         from .conf import reload_app_settings
         from .keys import reset_key_ring
-        from .reads import clear_cache as clear_reads
-        from .users import clear_cache as clear_users
 
         setting_changed.connect(reload_app_settings, dispatch_uid="jwtauth.conf.reload")
         setting_changed.connect(reset_key_ring, dispatch_uid="jwtauth.keys.reset")
-        setting_changed.connect(clear_users, dispatch_uid="jwtauth.users.clear")
-        setting_changed.connect(clear_reads, dispatch_uid="jwtauth.reads.clear")
 
         user_model = settings.AUTH_USER_MODEL
         pre_save.connect(receivers.user_pre_save, sender=user_model, dispatch_uid="jwtauth.pre")

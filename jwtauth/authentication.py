@@ -23,7 +23,6 @@ from . import revocation
 from .conf import UserMode, app_settings
 from .exceptions import CSRFFailed, InvalidToken, JWTAuthError, to_api_exception
 from .tokens import decode_access_token
-from .users import get_user_by_pk
 
 AUTH_SCHEME = "bearer"
 # As Django's CSRF middleware: every other method, even an unknown one, is unsafe.
@@ -143,11 +142,16 @@ class JWTAuthentication(BaseAuthentication):
             return TokenUser(claims)
         user_model = get_user_model()
         try:
-            pk = user_model._meta.pk.to_python(claims["sub"])
-            user = get_user_by_pk(pk)
-        except (ValidationError, ValueError, TypeError, OverflowError) as exc:
+            user = user_model._default_manager.get(pk=claims["sub"])
+        except (
+            user_model.DoesNotExist,
+            ValidationError,
+            ValueError,
+            TypeError,
+            OverflowError,
+        ) as exc:
             raise InvalidToken() from exc
-        if user is None or not user.is_active:
+        if not user.is_active:
             raise InvalidToken()
         return user
 

@@ -26,7 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "AUDIENCE": None,
     "LEEWAY": timedelta(0),
     "ROTATE_REFRESH_TOKENS": True,
-    "CLAIMS_HOOK": "jwtauth.tokens.default_claims",
+    "CLAIMS_HOOK": "jwtauth.claims.default_claims",
     "USER_MODE": "database",
     "REVOCATION_CACHE": "default",
     "REVOCATION_FAIL_OPEN": False,

@@ -13,6 +13,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# What a session keeps of the client's User-Agent header.
+USER_AGENT_LENGTH = 512
+
 
 class SessionQuerySet(models.QuerySet["Session"]):
     def live(self) -> SessionQuerySet:
@@ -38,7 +41,7 @@ class Session(models.Model):
     expires_at = models.DateTimeField(_("expires"))
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     revoke_reason = models.CharField(_("revoke reason"), max_length=32, blank=True)
-    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=USER_AGENT_LENGTH, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     # How many times the session's refresh token was rotated: the generation of
     # its one current refresh token. Rotation advances it with a conditional

@@ -60,7 +60,7 @@ def user_pre_save(
 ) -> None:
     """Note, before the row changes, whether this save ends the user's sessions."""
     setattr(instance, _PENDING, None)
-    if raw or instance._state.adding or instance.pk is None:
+    if raw or instance.pk is None:
         return
     setattr(instance, _PENDING, _revoke_reason(instance, kwargs.get("update_fields")))
 

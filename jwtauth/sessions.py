@@ -1,16 +1,17 @@
 """Issue, rotate and revoke: the one place that changes session state.
 
 Views, the admin, signal receivers and management commands all call these
-functions. Every write that must happen once is a conditional ``UPDATE`` whose
-row count decides.
+functions; so may a project's own code (see "Sessions from your own code" in
+docs/operations.md). Every write that must happen once is a conditional
+``UPDATE`` whose row count decides, inside ``transaction.atomic`` on the
+database the router chooses for the model it writes. The signals of
+``jwtauth.signals`` are sent once that transaction has committed.
 
 A session's refresh tokens are numbered by ``generation``; the session records
 the generation of its one current token. Rotation is
 ``UPDATE session SET generation = g + 1 WHERE generation = g`` and the INSERT of
-the successor, done together or not at all: of any number of concurrent
-refreshes with the token of generation ``g``, exactly one changes a row.
-``jwtauth.writes`` sends that write, a login's and a logout's, each as one
-statement on PostgreSQL.
+the successor, in one transaction: of any number of concurrent refreshes with
+the token of generation ``g``, exactly one changes a row.
 """
 
 from __future__ import annotations
@@ -26,14 +27,16 @@ from uuid import UUID
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
+from django.db import router, transaction
+from django.db.models import F, QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 
-from . import revocation, writes
+from . import revocation
+from .claims import claims_for
 from .conf import app_settings
 from .exceptions import RefreshTokenInvalid
-from .models import RefreshToken, Session
-from .reads import refresh_token_by_digest
+from .models import USER_AGENT_LENGTH, RefreshToken, Session
 from .signals import refresh_token_reused, session_revoked, tokens_issued
 from .tokens import AccessToken, encode_access_token
 
@@ -81,26 +84,41 @@ def _new_refresh_token(
     return raw, row
 
 
+def _send_after_commit(signal: Signal, alias: str, **kwargs: Any) -> None:
+    """Send ``signal`` once the transaction on ``alias`` commits (now, outside one)."""
+    transaction.on_commit(lambda: signal.send(sender=Session, **kwargs), using=alias)
+
+
 def start_session(
     user: AbstractBaseUser, *, user_agent: str = "", ip_address: str | None = None
 ) -> IssuedTokens:
-    """Open a session for ``user`` (who has just logged in) and issue its first tokens."""
+    """Open a session for ``user``, who has just proven who they are, and issue its first tokens.
+
+    Public API: the login view calls it after ``django.contrib.auth.authenticate``;
+    so may any code that has authenticated a user its own way. Sends
+    ``tokens_issued`` (``rotated=False``) after commit.
+    """
     now = timezone.now()
     session = Session(
         user_id=user.pk,
         created_at=now,
         last_used_at=now,
         expires_at=now + timedelta(seconds=app_settings.SESSION_MAX_LIFETIME),
-        user_agent=user_agent[:512],
+        user_agent=user_agent[:USER_AGENT_LENGTH],
         ip_address=ip_address,
     )
     # The session id exists before the row: the access token (and the claims hook's
-    # queries) come first, and the write is the two INSERTs only.
-    access = encode_access_token(user, session.sid, now=now.timestamp())
+    # queries) come first, and the transaction holds the two INSERTs only.
+    access = encode_access_token(
+        user, session.sid, extra_claims=claims_for(user), now=now.timestamp()
+    )
     raw, token = _new_refresh_token(session, session.generation, now)
-    writes.insert_session(session, token)
+    alias = router.db_for_write(Session)
+    with transaction.atomic(using=alias):
+        session.save(force_insert=True, using=alias)
+        token.save(force_insert=True, using=alias)
+        _send_after_commit(tokens_issued, alias, user=user, session=session, rotated=False)
     _enforce_session_limit(user)
-    tokens_issued.send(sender=Session, user=user, session=session, rotated=False)
     return IssuedTokens(access, raw, token.expires_at, session)
 
 
@@ -121,14 +139,15 @@ def _usable_refresh_token(raw: str) -> str:
 def rotate(raw_refresh_token: str) -> IssuedTokens:
     """Consume a refresh token exactly once and issue its successor in the same session.
 
-    A token that was already consumed revokes its whole session (theft
-    detection, OAuth 2.0 Security BCP §4.14) before ``RefreshTokenInvalid``; so
-    does losing a race to a concurrent refresh with the same token.
+    Public API: what the refresh view calls. A token that was already consumed
+    revokes its whole session (theft detection, OAuth 2.0 Security BCP §4.14)
+    before ``RefreshTokenInvalid``; so does losing a race to a concurrent refresh
+    with the same token. Sends ``tokens_issued`` (``rotated=True``) after commit.
     """
     token_digest = _usable_refresh_token(raw_refresh_token)
     now = timezone.now()
     try:
-        token = refresh_token_by_digest(token_digest)
+        token = RefreshToken.objects.select_related("session__user").get(digest=token_digest)
     except RefreshToken.DoesNotExist:
         raise RefreshTokenInvalid("unknown refresh token") from None
     session = token.session
@@ -139,25 +158,35 @@ def rotate(raw_refresh_token: str) -> IssuedTokens:
         raise RefreshTokenInvalid("expired or revoked refresh token")
     # Signed before anything is written: if the claims hook or a query fails, the
     # presented token has not been consumed.
-    access = encode_access_token(session.user, session.sid, now=now.timestamp())
+    user = session.user
+    access = encode_access_token(
+        user, session.sid, extra_claims=claims_for(user), now=now.timestamp()
+    )
+    alias = router.db_for_write(Session)
     if not app_settings.ROTATE_REFRESH_TOKENS:
         Session.objects.filter(pk=session.pk).update(last_used_at=now)
-        return _issued(access, raw_refresh_token, token.expires_at, session)
+        _send_after_commit(tokens_issued, alias, user=user, session=session, rotated=True)
+        return IssuedTokens(access, raw_refresh_token, token.expires_at, session)
     raw, successor = _new_refresh_token(session, token.generation + 1, now)
-    if not writes.advance(session, token.generation, successor, now):
+    # The reads ran outside this transaction: it starts with its write (on SQLite,
+    # no read-to-write lock upgrade), and the gate's row count decides.
+    with transaction.atomic(using=alias):
+        advanced = Session.objects.filter(
+            pk=session.pk,
+            generation=token.generation,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+        ).update(generation=F("generation") + 1, last_used_at=now)
+        if advanced:
+            session.generation = successor.generation
+            session.last_used_at = now
+            successor.save(force_insert=True, using=alias)
+            _send_after_commit(tokens_issued, alias, user=user, session=session, rotated=True)
+    if not advanced:
         # Another refresh consumed this token a moment ago: it is a reuse all the same.
         _handle_reuse(session)
         raise RefreshTokenInvalid("reused refresh token")
-    session.generation = successor.generation
-    session.last_used_at = now
-    return _issued(access, raw, successor.expires_at, session)
-
-
-def _issued(
-    access: AccessToken, raw: str, refresh_expires_at: datetime, session: Session
-) -> IssuedTokens:
-    tokens_issued.send(sender=Session, user=session.user, session=session, rotated=True)
-    return IssuedTokens(access, raw, refresh_expires_at, session)
+    return IssuedTokens(access, raw, successor.expires_at, session)
 
 
 def _session_usable(session: Session, now: datetime) -> bool:
@@ -166,25 +195,35 @@ def _session_usable(session: Session, now: datetime) -> bool:
 
 def _handle_reuse(session: Session) -> None:
     if revoke_sessions([session.pk], reason="reuse"):
-        refresh_token_reused.send(sender=Session, user=session.user, session=session)
+        alias = router.db_for_write(Session)
+        _send_after_commit(refresh_token_reused, alias, user=session.user, session=session)
 
 
 def revoke_sessions(session_ids: Iterable[UUID | str], *, reason: str) -> int:
     """Revoke these sessions, their refresh tokens and their access tokens.
 
-    Returns how many were live until now; already revoked ones are left alone.
+    Public API: the sessions API and the admin action call it. ``reason`` is one
+    of ``jwtauth.signals.REVOKE_REASONS``. Returns how many were live until now;
+    already revoked ones are left alone. Sends ``session_revoked`` for each after
+    commit.
     """
     return _revoke(Session.objects.filter(pk__in=list(session_ids)), reason=reason)
 
 
 def revoke_user(user: AbstractBaseUser | Any, *, reason: str) -> int:
-    """Revoke every session and every access token of ``user`` issued up to now."""
+    """Revoke every session and every access token of ``user`` issued up to now.
+
+    Public API: logout-all and the account-change receivers call it (any object
+    with the user's ``pk`` will do). Returns how many sessions were live; sends
+    ``session_revoked`` for each after commit.
+    """
     return _revoke(Session.objects.filter(user_id=user.pk), reason=reason, cutoff_for=str(user.pk))
 
 
-def _revoke(sessions: Any, *, reason: str, cutoff_for: str | None = None) -> int:
+def _revoke(sessions: QuerySet[Session], *, reason: str, cutoff_for: str | None = None) -> int:
     now = timezone.now()
-    with transaction.atomic():
+    alias = router.db_for_write(Session)
+    with transaction.atomic(using=alias):
         revoked = list(
             sessions.select_for_update()
             .filter(revoked_at__isnull=True)
@@ -200,27 +239,33 @@ def _revoke(sessions: Any, *, reason: str, cutoff_for: str | None = None) -> int
         if cutoff_for is not None:
             entries.update(revocation.user_entry(cutoff_for, now=now.timestamp()))
         revocation.write(entries)
-    for pk, user_id in revoked:
-        session_revoked.send(sender=Session, user_id=user_id, session_id=pk, reason=reason)
+        for pk, user_id in revoked:
+            _send_after_commit(
+                session_revoked, alias, user_id=user_id, session_id=pk, reason=reason
+            )
     return len(revoked)
 
 
 def logout(claims: dict[str, Any], *, raw_refresh_token: str | None = None) -> None:
     """Revoke the presented access token, its session, and the session of a given refresh token.
 
-    ``claims`` are verified, but not yet checked for revocation: that check and the
-    writes of the token's own entries (its ``jti`` and session) share one round
-    trip, and a revoked token raises ``TokenRevoked`` before anything else is
-    written. If the store is down, nothing changes and the client may retry.
-    Then each session row is revoked by one conditional ``UPDATE``, whose row
-    count says whether this logout revoked it (and sends ``session_revoked``) or
-    someone else did.
+    Public API: what the logout view calls. ``claims`` are verified, but not yet
+    checked for revocation: that check and the writes of the token's own entries
+    (its ``jti`` and session) share one round trip, and a revoked token raises
+    ``TokenRevoked`` before anything else is written. If the store is down,
+    nothing changes and the client may retry. Then each session row is revoked
+    by one conditional ``UPDATE``, whose row count says whether this logout
+    revoked it (and sends ``session_revoked`` after commit) or someone else did.
     """
     sids = [claims["sid"]]
     user_id = get_user_model()._meta.pk.to_python(claims["sub"])
     if raw_refresh_token and len(raw_refresh_token) <= MAX_REFRESH_TOKEN_LENGTH:
         try:
-            other = refresh_token_by_digest(digest(raw_refresh_token)).session
+            other = (
+                RefreshToken.objects.select_related("session")
+                .get(digest=digest(raw_refresh_token))
+                .session
+            )
         except RefreshToken.DoesNotExist:
             other = None
         if other is not None and other.user_id == user_id and other.sid != claims["sid"]:
@@ -234,8 +279,12 @@ def logout(claims: dict[str, Any], *, raw_refresh_token: str | None = None) -> N
     )
     revocation.write(revocation.session_entries(sids[1:]))
     now = timezone.now()
+    alias = router.db_for_write(Session)
     for sid in sids:
-        if writes.revoke_live_session(sid, user_id=user_id, now=now, reason="logout"):
-            session_revoked.send(
-                sender=Session, user_id=user_id, session_id=UUID(sid), reason="logout"
+        revoked = Session.objects.filter(pk=sid, user_id=user_id, revoked_at__isnull=True).update(
+            revoked_at=now, revoke_reason="logout"
+        )
+        if revoked:
+            _send_after_commit(
+                session_revoked, alias, user_id=user_id, session_id=UUID(sid), reason="logout"
             )

@@ -17,6 +17,7 @@ import math
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,6 @@ import jwt
 from .conf import app_settings
 from .exceptions import TokenExpired, TokenInvalid
 from .keys import key_ring
-from .users import group_names
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -53,25 +53,26 @@ class AccessToken:
         return float(self.claims["exp"])
 
 
-def default_claims(user: AbstractBaseUser) -> dict[str, Any]:
-    """The ``CLAIMS_HOOK`` default: the user's email and group names."""
-    claims: dict[str, Any] = {"email": getattr(user, "email", "") or ""}
-    claims["roles"] = group_names(user)
-    return claims
-
-
 def issued_at(now: float) -> float:
     """``iat`` keeps millisecond precision so revocation cutoffs can split a second."""
     return math.floor(now * 1000) / 1000
 
 
 def encode_access_token(
-    user: AbstractBaseUser, session_id: str, *, now: float | None = None
+    user: AbstractBaseUser,
+    session_id: str,
+    *,
+    extra_claims: Mapping[str, Any] | None = None,
+    now: float | None = None,
 ) -> AccessToken:
+    """Sign an access token of ``user`` in ``session_id``; only ``user.pk`` is read.
+
+    ``extra_claims`` come from the caller (``jwtauth.claims.claims_for`` runs the
+    ``CLAIMS_HOOK``); registered claims among them are ignored.
+    """
     now = time.time() if now is None else now
-    claims: dict[str, Any] = {}
-    hook_claims = app_settings.CLAIMS_HOOK(user) or {}
-    claims.update({k: v for k, v in hook_claims.items() if k not in RESERVED_CLAIMS})
+    extra = extra_claims or {}
+    claims = {name: value for name, value in extra.items() if name not in RESERVED_CLAIMS}
     claims.update(
         {
             "sub": str(user.pk),

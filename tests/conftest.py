@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
 from django.core.cache import caches
-from django.db import connection
-from django.db.models.sql.compiler import SQLCompiler
+from django.db import router
+from django.test import TestCase
 from rest_framework.test import APIClient
 
 from tests.factories import PASSWORD, UserFactory
@@ -155,11 +156,6 @@ def login(client: APIClient, password: str) -> Any:
 
 
 @pytest.fixture
-def on_postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
-@pytest.fixture
 def store_reads(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The keys of every revocation-store read from now on, one list per round trip."""
     from jwtauth.store import CacheStore, RedisStore
@@ -190,15 +186,10 @@ def private_redis() -> Iterator[PrivateRedis]:
 
 
 @pytest.fixture
-def compilations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The SQL of every query the ORM compiles."""
-    compiled: list[str] = []
-    as_sql = SQLCompiler.as_sql
+def after_commit() -> Callable[[], AbstractContextManager[list[Callable[[], Any]]]]:
+    """``with after_commit(): ...`` runs, as the block ends, the on-commit callbacks it
+    registered on jwtauth's database: a ``db`` test's transaction never commits."""
+    from jwtauth.models import Session
 
-    def counting(self: SQLCompiler, *args: Any, **kwargs: Any) -> Any:
-        sql, params = as_sql(self, *args, **kwargs)
-        compiled.append(sql)
-        return sql, params
-
-    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
-    return compiled
+    alias = router.db_for_write(Session)
+    return lambda: TestCase.captureOnCommitCallbacks(using=alias, execute=True)

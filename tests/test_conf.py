@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.test import override_settings
 
+from jwtauth.claims import default_claims
 from jwtauth.conf import DEFAULTS, app_settings
-from jwtauth.tokens import default_claims
 
 
 @override_settings(JWTAUTH={})

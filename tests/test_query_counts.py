@@ -126,20 +126,15 @@ def test_authenticated_get_is_one_redis_round_trip(
     assert round_trips.count == 1
 
 
-def refresh_writes(on_postgres: bool) -> tuple[list[str], int]:
-    """The statements of a refresh's write, and its transactions.
-
-    On PostgreSQL the gate UPDATE of the session and the INSERT of the successor
-    are one statement (``WITH gate AS (UPDATE …) INSERT …``) in autocommit;
-    elsewhere they are two, in one transaction.
-    """
-    return (["WITH"], 0) if on_postgres else (["UPDATE", "INSERT"], 1)
+def verbs(counted: Counted) -> list[str]:
+    return [sql.split()[0] for sql in counted.queries]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_refresh_is_two_reads_then_its_write(client: Any, login: Any, on_postgres: bool) -> None:
+def test_refresh_is_two_reads_then_its_write_in_one_transaction(client: Any, login: Any) -> None:
     # SELECT token+session+user and the default claims hook's groups query, then the
-    # write: 3 statements and no transaction on PostgreSQL, 4 in 1 transaction elsewhere.
+    # gate UPDATE and the successor's INSERT in one transaction: the plain ORM on
+    # every database.
     user: Any = UserFactory(groups=["staff"])
     refresh_token = login(user)["refreshToken"]
 
@@ -148,9 +143,8 @@ def test_refresh_is_two_reads_then_its_write(client: Any, login: Any, on_postgre
 
     assert response.status_code == 200
     counted = Counted(captured.captured_queries)
-    writes, transactions = refresh_writes(on_postgres)
-    assert [sql.split()[0] for sql in counted.queries] == ["SELECT", "SELECT", *writes]
-    assert counted.transactions == transactions
+    assert verbs(counted) == ["SELECT", "SELECT", "UPDATE", "INSERT"]
+    assert counted.transactions == 1
 
 
 def no_claims(user: Any) -> dict[str, Any]:
@@ -159,7 +153,7 @@ def no_claims(user: Any) -> dict[str, Any]:
 
 @pytest.mark.django_db(transaction=True)
 def test_refresh_is_one_read_then_its_write_with_a_claims_hook_that_queries_nothing(
-    client: Any, login: Any, settings: Any, on_postgres: bool
+    client: Any, login: Any, settings: Any
 ) -> None:
     settings.JWTAUTH = {**settings.JWTAUTH, "CLAIMS_HOOK": no_claims}
     refresh_token = login(UserFactory())["refreshToken"]
@@ -169,9 +163,8 @@ def test_refresh_is_one_read_then_its_write_with_a_claims_hook_that_queries_noth
 
     assert response.status_code == 200
     counted = Counted(captured.captured_queries)
-    writes, transactions = refresh_writes(on_postgres)
-    assert [sql.split()[0] for sql in counted.queries] == ["SELECT", *writes]
-    assert counted.transactions == transactions
+    assert verbs(counted) == ["SELECT", "UPDATE", "INSERT"]
+    assert counted.transactions == 1
 
 
 @pytest.mark.redis
@@ -203,28 +196,20 @@ def test_logout_is_one_update_outside_any_transaction_and_loads_no_user(client: 
 
     assert response.status_code == 204
     counted = Counted(captured.captured_queries)
-    assert [sql.split()[0] for sql in counted.queries] == ["UPDATE"], counted.queries
+    assert verbs(counted) == ["UPDATE"], counted.queries
     assert counted.transactions == 0
     assert not any('"auth_user"' in sql for sql in counted.queries)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_logout_with_another_sessions_refresh_token_reads_it_once_and_revokes_both(
-    client: Any, compilations: list[str]
+    client: Any,
 ) -> None:
-    # The rotation's read (token, session and user in one query, compiled once) finds
-    # the other session; then one conditional UPDATE per session, in autocommit.
+    # One read finds the token's session; then one conditional UPDATE per session,
+    # in autocommit.
     user: Any = UserFactory.create()
-    warm_up = sessions.start_session(user)
-    client.post(
-        "/auth/logout/",
-        {"refreshToken": warm_up.refresh},
-        format="json",
-        **bearer(warm_up.access.token),
-    )
     token = sessions.start_session(user).access.token
     other = sessions.start_session(user)
-    compilations.clear()
 
     with CaptureQueriesContext(connection) as captured:
         response = client.post(
@@ -233,19 +218,35 @@ def test_logout_with_another_sessions_refresh_token_reads_it_once_and_revokes_bo
 
     assert response.status_code == 204
     counted = Counted(captured.captured_queries)
-    assert [sql.split()[0] for sql in counted.queries] == ["SELECT", "UPDATE", "UPDATE"]
+    assert verbs(counted) == ["SELECT", "UPDATE", "UPDATE"]
     assert counted.transactions == 0
-    assert compilations == []
     assert not Session.objects.filter(user=user, revoked_at__isnull=True).exists()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_login_is_two_queries_besides_the_auth_backend(
-    client: Any, password: str, on_postgres: bool
+def test_logout_all_locks_and_revokes_the_users_sessions_in_one_transaction(
+    client: Any,
 ) -> None:
+    # The token's claims name the user: no user query. SELECT ... FOR UPDATE of the
+    # live sessions, then one UPDATE of them all.
+    user: Any = UserFactory.create()
+    token = sessions.start_session(user).access.token
+    sessions.start_session(user)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/auth/logout-all/", **bearer(token))
+
+    assert response.status_code == 204
+    counted = Counted(captured.captured_queries)
+    assert verbs(counted) == ["SELECT", "UPDATE"], counted.queries
+    assert counted.transactions == 1
+    assert not Session.objects.live().filter(user=user).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_login_is_three_queries_besides_the_auth_backend(client: Any, password: str) -> None:
     # The backend's user SELECT, the claims hook's groups query, then the INSERTs of
-    # the session and its refresh token: one statement and no transaction on
-    # PostgreSQL, two statements in one transaction elsewhere.
+    # the session and its refresh token in one transaction.
     user: Any = UserFactory(groups=["staff"])
 
     with CaptureQueriesContext(connection) as captured:
@@ -258,12 +259,8 @@ def test_login_is_two_queries_besides_the_auth_backend(
     backend = [sql for sql in counted.queries if '"auth_user"."password"' in sql]
     assert len(backend) == 1
     others = [sql.split()[0] for sql in counted.queries if sql not in backend]
-    if on_postgres:
-        assert others == ["SELECT", "WITH"], counted.queries
-        assert counted.transactions == 0
-    else:
-        assert others == ["SELECT", "INSERT", "INSERT"], counted.queries
-        assert counted.transactions == 1
+    assert others == ["SELECT", "INSERT", "INSERT"], counted.queries
+    assert counted.transactions == 1
 
 
 def revocation_keys() -> int:

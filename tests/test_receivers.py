@@ -58,12 +58,13 @@ def assert_all_revoked(client: Any, user: Any, tokens: list[dict[str, Any]], rea
 
 
 def test_set_password_and_save_revokes_everything(
-    client: Any, user: Any, login: Any, reasons: list[str]
+    client: Any, user: Any, login: Any, reasons: list[str], after_commit: Any
 ) -> None:
     tokens = [login(user), login(user)]
 
-    user.set_password("a brand new password")
-    user.save()
+    with after_commit():
+        user.set_password("a brand new password")
+        user.save()
 
     assert_all_revoked(client, user, tokens, "password_change")
     assert reasons == ["password_change", "password_change"]
@@ -113,11 +114,14 @@ def test_changepassword_command_revokes(
     assert_all_revoked(client, user, tokens, "password_change")
 
 
-def test_deactivation_revokes(client: Any, user: Any, login: Any, reasons: list[str]) -> None:
+def test_deactivation_revokes(
+    client: Any, user: Any, login: Any, reasons: list[str], after_commit: Any
+) -> None:
     tokens = [login(user)]
 
-    user.is_active = False
-    user.save()
+    with after_commit():
+        user.is_active = False
+        user.save()
 
     assert not Session.objects.live().filter(user=user).exists()
     assert Session.objects.get(user=user).revoke_reason == "deactivated"
@@ -143,13 +147,14 @@ def test_deactivation_in_token_mode_kills_the_access_token(
 
 
 def test_deletion_revokes_before_the_rows_cascade_away(
-    client: Any, user: Any, login: Any, reasons: list[str]
+    client: Any, user: Any, login: Any, reasons: list[str], after_commit: Any
 ) -> None:
     with override_settings(JWTAUTH={"SIGNING_KEY": "k" * 40, "USER_MODE": "token"}):
         tokens = login(user)
         assert client.get("/api/me/", **bearer(tokens)).status_code == 200
 
-        user.delete()
+        with after_commit():
+            user.delete()
 
         response = client.get("/api/me/", **bearer(tokens))
         assert response.json()["error"]["code"] == "TOKEN_REVOKED"
@@ -157,12 +162,15 @@ def test_deletion_revokes_before_the_rows_cascade_away(
     assert not Session.objects.exists()
 
 
-def test_queryset_deletion_revokes_too(client: Any, login: Any, reasons: list[str]) -> None:
+def test_queryset_deletion_revokes_too(
+    client: Any, login: Any, reasons: list[str], after_commit: Any
+) -> None:
     users: list[Any] = UserFactory.create_batch(2)
     for each in users:
         login(each)
 
-    type(users[0]).objects.filter(pk__in=[each.pk for each in users]).delete()
+    with after_commit():
+        type(users[0]).objects.filter(pk__in=[each.pk for each in users]).delete()
 
     assert reasons == ["deleted", "deleted"]
 
@@ -199,14 +207,15 @@ def test_creating_a_user_revokes_nothing_and_reads_nothing() -> None:
     ]
 )
 def test_a_password_hash_upgrade_is_not_a_password_change(
-    client: Any, login: Any, reasons: list[str]
+    client: Any, login: Any, reasons: list[str], after_commit: Any
 ) -> None:
     user: Any = UserFactory()
     earlier_session = login(user)
     retired = make_password(PASSWORD, hasher="retired_md5")
     type(user).objects.filter(pk=user.pk).update(password=retired)  # sends no signal
 
-    login(user)  # checks the password, and re-hashes it with the preferred hasher
+    with after_commit():
+        login(user)  # checks the password, and re-hashes it with the preferred hasher
 
     user.refresh_from_db()
     assert user.password.startswith("md5$")
@@ -215,12 +224,15 @@ def test_a_password_hash_upgrade_is_not_a_password_change(
     assert reasons == []
 
 
-def test_saving_a_user_whose_row_is_gone_revokes_nothing(user: Any, reasons: list[str]) -> None:
+def test_saving_a_user_whose_row_is_gone_revokes_nothing(
+    user: Any, reasons: list[str], after_commit: Any
+) -> None:
     stale: Any = type(user).objects.get(pk=user.pk)
     user.delete()
 
-    stale.is_active = False
-    stale.save()  # an UPDATE of no row, then an INSERT
+    with after_commit():
+        stale.is_active = False
+        stale.save()  # an UPDATE of no row, then an INSERT
 
     assert reasons == []
 

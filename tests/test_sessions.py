@@ -135,12 +135,13 @@ def test_rotate_updates_last_used(user: Any) -> None:
     assert timezone.now() - session.last_used_at < timedelta(minutes=1)
 
 
-def test_reuse_revokes_the_whole_session_and_signals(user: Any) -> None:
+def test_reuse_revokes_the_whole_session_and_signals(user: Any, after_commit: Any) -> None:
     issued = sessions.start_session(user)
     successor = sessions.rotate(issued.refresh)
     with (
         receiving(refresh_token_reused) as reused,
         receiving(session_revoked) as revoked,
+        after_commit(),
         pytest.raises(RefreshTokenInvalid),
     ):
         sessions.rotate(issued.refresh)
@@ -155,12 +156,16 @@ def test_reuse_revokes_the_whole_session_and_signals(user: Any) -> None:
         check_access(issued.access.token)
 
 
-def test_reuse_of_a_revoked_session_does_not_signal_again(user: Any) -> None:
+def test_reuse_of_a_revoked_session_does_not_signal_again(user: Any, after_commit: Any) -> None:
     issued = sessions.start_session(user)
     sessions.rotate(issued.refresh)
     with pytest.raises(RefreshTokenInvalid):
         sessions.rotate(issued.refresh)
-    with receiving(refresh_token_reused) as reused, pytest.raises(RefreshTokenInvalid):
+    with (
+        receiving(refresh_token_reused) as reused,
+        after_commit(),
+        pytest.raises(RefreshTokenInvalid),
+    ):
         sessions.rotate(issued.refresh)
     assert reused == []
 
@@ -282,10 +287,12 @@ def test_logout_ignores_a_refresh_token_of_another_user(user: Any) -> None:
     assert sessions.rotate(victim.refresh).session.pk == victim.session.pk
 
 
-def test_logout_stores_the_revocation_and_a_revoked_token_cannot_log_out_again(user: Any) -> None:
+def test_logout_stores_the_revocation_and_a_revoked_token_cannot_log_out_again(
+    user: Any, after_commit: Any
+) -> None:
     issued = sessions.start_session(user)
     other = sessions.start_session(user)
-    with receiving(session_revoked) as revoked:
+    with receiving(session_revoked) as revoked, after_commit():
         sessions.logout(issued.access.claims)
         with pytest.raises(TokenRevoked):
             sessions.logout(issued.access.claims)  # again: refused, nothing more happens
@@ -310,8 +317,8 @@ def test_logout_revokes_no_session_of_another_user(user: Any) -> None:
     assert Session.objects.get(pk=victim.session.pk).revoked_at is None
 
 
-def test_tokens_issued_signal(user: Any) -> None:
-    with receiving(tokens_issued) as seen:
+def test_tokens_issued_signal(user: Any, after_commit: Any) -> None:
+    with receiving(tokens_issued) as seen, after_commit():
         issued = sessions.start_session(user)
         sessions.rotate(issued.refresh)
     assert [kw["rotated"] for kw in seen] == [False, True]
@@ -354,12 +361,16 @@ def test_rotate_returns_the_session_as_stored(user: Any) -> None:
 
 
 def test_a_refresh_that_loses_the_race_after_its_read_is_a_reuse(
-    user: Any, between_read_and_write: Callable[[Callable[[], object]], None]
+    user: Any, between_read_and_write: Callable[[Callable[[], object]], None], after_commit: Any
 ) -> None:
     issued = sessions.start_session(user)
     winners: list[sessions.IssuedTokens] = []
     between_read_and_write(lambda: winners.append(sessions.rotate(issued.refresh)))
-    with receiving(refresh_token_reused) as reused, pytest.raises(RefreshTokenInvalid):
+    with (
+        receiving(refresh_token_reused) as reused,
+        after_commit(),
+        pytest.raises(RefreshTokenInvalid),
+    ):
         sessions.rotate(issued.refresh)
 
     assert len(winners) == 1

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import router, transaction
 from django.dispatch import Signal
 
 from jwtauth import sessions, signals
@@ -42,11 +44,12 @@ def record() -> Iterator[Any]:
         signal.disconnect(recorder)
 
 
-def test_tokens_issued_on_login_and_refresh(record: Any, user: Any) -> None:
+def test_tokens_issued_on_login_and_refresh(record: Any, user: Any, after_commit: Any) -> None:
     calls = record(signals.tokens_issued)
 
-    first = sessions.start_session(user)
-    second = sessions.rotate(first.refresh)
+    with after_commit():
+        first = sessions.start_session(user)
+        second = sessions.rotate(first.refresh)
 
     assert calls == [
         {"sender": Session, "user": user, "session": first.session, "rotated": False},
@@ -55,11 +58,14 @@ def test_tokens_issued_on_login_and_refresh(record: Any, user: Any) -> None:
     assert second.session.pk == first.session.pk
 
 
-def test_tokens_issued_over_http(record: Any, client: Any, user: Any, login: Any) -> None:
+def test_tokens_issued_over_http(
+    record: Any, client: Any, user: Any, login: Any, after_commit: Any
+) -> None:
     calls = record(signals.tokens_issued)
 
-    tokens = login(user)
-    client.post("/auth/refresh/", {"refreshToken": tokens["refreshToken"]}, format="json")
+    with after_commit():
+        tokens = login(user)
+        client.post("/auth/refresh/", {"refreshToken": tokens["refreshToken"]}, format="json")
 
     assert [call["rotated"] for call in calls] == [False, True]
     assert all(call["user"].pk == user.pk for call in calls)
@@ -73,24 +79,31 @@ def test_tokens_issued_over_http(record: Any, client: Any, user: Any, login: Any
         (lambda issued: sessions.logout(issued.access.claims), "logout"),
     ],
 )
-def test_session_revoked_with_its_reason(record: Any, user: Any, revoke: Any, reason: str) -> None:
+def test_session_revoked_with_its_reason(
+    record: Any, user: Any, revoke: Any, reason: str, after_commit: Any
+) -> None:
     calls = record(signals.session_revoked)
     issued = sessions.start_session(user)
 
-    revoke(issued)
+    with after_commit():
+        revoke(issued)
 
     assert calls == [
         {"sender": Session, "user_id": user.pk, "session_id": issued.session.pk, "reason": reason}
     ]
 
 
-def test_session_revoked_once_per_session_and_only_when_live(record: Any) -> None:
+def test_session_revoked_once_per_session_and_only_when_live(
+    record: Any, after_commit: Any
+) -> None:
     user: Any = UserFactory()
     one, two = sessions.start_session(user), sessions.start_session(user)
-    sessions.revoke_sessions([one.session.pk], reason="api")
+    with after_commit():
+        sessions.revoke_sessions([one.session.pk], reason="api")
     calls = record(signals.session_revoked)
 
-    sessions.revoke_user(user, reason="password_change")
+    with after_commit():
+        sessions.revoke_user(user, reason="password_change")
 
     assert calls == [
         {
@@ -102,7 +115,7 @@ def test_session_revoked_once_per_session_and_only_when_live(record: Any) -> Non
     ]
 
 
-def test_session_revoked_is_sent_after_the_change(record: Any, user: Any) -> None:
+def test_session_revoked_is_sent_after_the_change(user: Any, after_commit: Any) -> None:
     seen: list[bool] = []
 
     def receiver(sender: Any, session_id: Any, **kwargs: Any) -> None:
@@ -111,22 +124,23 @@ def test_session_revoked_is_sent_after_the_change(record: Any, user: Any) -> Non
     signals.session_revoked.connect(receiver)
     try:
         issued = sessions.start_session(user)
-        sessions.revoke_sessions([issued.session.pk], reason="admin")
+        with after_commit():
+            sessions.revoke_sessions([issued.session.pk], reason="admin")
     finally:
         signals.session_revoked.disconnect(receiver)
 
     assert seen == [False]
 
 
-def test_refresh_token_reused(record: Any, user: Any) -> None:
+def test_refresh_token_reused(record: Any, user: Any, after_commit: Any) -> None:
     reused = record(signals.refresh_token_reused)
     revoked = record(signals.session_revoked)
     first = sessions.start_session(user)
     sessions.rotate(first.refresh)
 
-    with pytest.raises(RefreshTokenInvalid):
+    with after_commit(), pytest.raises(RefreshTokenInvalid):
         sessions.rotate(first.refresh)
-    with pytest.raises(RefreshTokenInvalid):
+    with after_commit(), pytest.raises(RefreshTokenInvalid):
         sessions.rotate(first.refresh)  # the session is already revoked: no second alarm
 
     assert reused == [{"sender": Session, "user": user, "session": first.session}]
@@ -142,6 +156,88 @@ def test_an_unknown_token_is_no_reuse(record: Any, user: Any) -> None:
         sessions.rotate("never-issued")
 
     assert reused == []
+
+
+# --- after commit: nothing while the caller's transaction may still roll back ---------------
+
+
+class Rollback(Exception):
+    pass
+
+
+def login(user: Any) -> Callable[[], object]:
+    return lambda: sessions.start_session(user)
+
+
+def refresh(user: Any) -> Callable[[], object]:
+    issued = sessions.start_session(user)
+    return lambda: sessions.rotate(issued.refresh)
+
+
+def revoke_sessions(user: Any) -> Callable[[], object]:
+    issued = sessions.start_session(user)
+    return lambda: sessions.revoke_sessions([issued.session.pk], reason="admin")
+
+
+def logout(user: Any) -> Callable[[], object]:
+    issued = sessions.start_session(user)
+    return lambda: sessions.logout(issued.access.claims)
+
+
+def logout_all(user: Any) -> Callable[[], object]:
+    sessions.start_session(user)
+    return lambda: sessions.revoke_user(user, reason="logout_all")
+
+
+def password_change(user: Any) -> Callable[[], object]:
+    sessions.start_session(user)
+
+    def change() -> None:
+        user.set_password("another password 0123")
+        user.save()
+
+    return change
+
+
+def reuse(user: Any) -> Callable[[], object]:
+    issued = sessions.start_session(user)
+    sessions.rotate(issued.refresh)
+
+    def present_again() -> None:
+        with pytest.raises(RefreshTokenInvalid):
+            sessions.rotate(issued.refresh)
+
+    return present_again
+
+
+ACTIONS = {
+    "login": (signals.tokens_issued, login),
+    "refresh": (signals.tokens_issued, refresh),
+    "revoke_sessions": (signals.session_revoked, revoke_sessions),
+    "logout": (signals.session_revoked, logout),
+    "logout_all": (signals.session_revoked, logout_all),
+    "password_change": (signals.session_revoked, password_change),
+    "reuse": (signals.refresh_token_reused, reuse),
+}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("outcome", ["commit", "rollback"])
+def test_signals_are_sent_once_the_callers_transaction_commits(
+    record: Any, action: str, outcome: str
+) -> None:
+    signal, prepare = ACTIONS[action]
+    act = prepare(UserFactory())
+    calls = record(signal)
+
+    with contextlib.suppress(Rollback), transaction.atomic(using=router.db_for_write(Session)):
+        act()
+        assert calls == []
+        if outcome == "rollback":
+            raise Rollback
+
+    assert len(calls) == (1 if outcome == "commit" else 0)
 
 
 def test_every_reason_jwtauth_sends_is_listed() -> None:

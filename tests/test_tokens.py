@@ -99,9 +99,10 @@ def rejected(token: str, now: float = NOW) -> str:
 @pytest.mark.django_db
 @pytest.mark.parametrize("algorithm", ["HS256", "HS384", "HS512", *sorted(KIND_FOR)])
 def test_every_algorithm_round_trips(algorithm: str) -> None:
-    user = new_user(groups=["staff", "admin"])
+    user = new_user()
+    extra = {"email": user.email, "roles": ["admin", "staff"]}
     with override_settings(JWTAUTH=jwtauth_settings(algorithm)):
-        issued = encode_access_token(user, "session-1", now=NOW)
+        issued = encode_access_token(user, "session-1", extra_claims=extra, now=NOW)
         claims = decode_access_token(issued.token, now=NOW + 1)
         kid = key_ring().signing.kid
 
@@ -151,59 +152,23 @@ def test_issuer_and_audience_are_added_when_configured() -> None:
     assert claims["aud"] == "api"
 
 
-@pytest.mark.django_db
-def test_user_without_groups_or_email_gets_empty_defaults() -> None:
-    from jwtauth.tokens import default_claims
-
-    class Bare:
-        pk = 1
-
-    assert default_claims(Bare()) == {"email": "", "roles": []}  # type: ignore[arg-type]
-
-
-# --- the claims hook ------------------------------------------------------------------------------
-
-
-def hook_with_extras(user: Any) -> dict[str, Any]:
-    return {"tenant": "acme", "roles": ["reader"]}
-
-
-def hook_overriding_reserved(user: Any) -> dict[str, Any]:
-    return dict.fromkeys(RESERVED_CLAIMS, "evil") | {"plan": "pro"}
-
-
-def hook_returning_none(user: Any) -> None:
-    return None
+# --- extra claims ---------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_claims_hook_by_import_string() -> None:
-    config = jwtauth_settings("HS256", CLAIMS_HOOK="tests.test_tokens.hook_with_extras")
-    with override_settings(JWTAUTH=config):
-        claims = encode_access_token(new_user(), "s", now=NOW).claims
+def test_extra_claims_are_carried() -> None:
+    claims = encode_access_token(new_user(), "s", extra_claims={"tenant": "acme"}, now=NOW).claims
 
     assert claims["tenant"] == "acme"
-    assert claims["roles"] == ["reader"]
-    assert "email" not in claims
 
 
 @pytest.mark.django_db
-def test_claims_hook_as_a_callable() -> None:
-    with override_settings(JWTAUTH=jwtauth_settings("HS256", CLAIMS_HOOK=hook_with_extras)):
-        assert encode_access_token(new_user(), "s", now=NOW).claims["tenant"] == "acme"
-
-
-@pytest.mark.django_db
-def test_claims_hook_cannot_override_reserved_claims() -> None:
+def test_extra_claims_cannot_override_reserved_claims() -> None:
     user = new_user()
-    config = jwtauth_settings(
-        "HS256",
-        CLAIMS_HOOK="tests.test_tokens.hook_overriding_reserved",
-        ISSUER="https://auth.example",
-        AUDIENCE="api",
-    )
+    extra = dict.fromkeys(RESERVED_CLAIMS, "evil") | {"plan": "pro"}
+    config = jwtauth_settings("HS256", ISSUER="https://auth.example", AUDIENCE="api")
     with override_settings(JWTAUTH=config):
-        issued = encode_access_token(user, "session-1", now=NOW)
+        issued = encode_access_token(user, "session-1", extra_claims=extra, now=NOW)
         claims = decode_access_token(issued.token, now=NOW)
 
     assert claims["plan"] == "pro"
@@ -217,19 +182,20 @@ def test_claims_hook_cannot_override_reserved_claims() -> None:
 
 
 @pytest.mark.django_db
-def test_reserved_claims_absent_from_settings_are_not_taken_from_the_hook() -> None:
-    config = jwtauth_settings("HS256", CLAIMS_HOOK=hook_overriding_reserved)
-    with override_settings(JWTAUTH=config):
-        claims = encode_access_token(new_user(), "s", now=NOW).claims
+def test_reserved_claims_absent_from_settings_are_not_taken_from_extra_claims() -> None:
+    extra = dict.fromkeys(RESERVED_CLAIMS, "evil")
+    claims = encode_access_token(new_user(), "s", extra_claims=extra, now=NOW).claims
 
     assert "iss" not in claims
     assert "aud" not in claims
 
 
 @pytest.mark.django_db
-def test_claims_hook_may_return_nothing() -> None:
-    with override_settings(JWTAUTH=jwtauth_settings("HS256", CLAIMS_HOOK=hook_returning_none)):
-        claims = encode_access_token(new_user(), "s", now=NOW).claims
+def test_without_extra_claims_only_the_registered_ones(django_assert_num_queries: Any) -> None:
+    user = new_user(groups=["staff"])
+
+    with django_assert_num_queries(0):
+        claims = encode_access_token(user, "s", now=NOW).claims
 
     assert set(claims) == {"sub", "iat", "nbf", "exp", "jti", "sid", "type"}
 
