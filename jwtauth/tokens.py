@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
 
 TOKEN_TYPE = "at+jwt"
+# RFC 9068 §4: "at+jwt" or its full media type; media types compare case-insensitively
+# (RFC 7515 §4.1.9).
+ACCEPTED_TOKEN_TYPES = frozenset({TOKEN_TYPE, f"application/{TOKEN_TYPE}"})
 MAX_TOKEN_LENGTH = 8192
 
 # Registered claims that jwtauth itself sets; a hook cannot override them.
@@ -173,7 +176,9 @@ def decode_access_token(token: str, *, now: float | None = None) -> dict[str, An
     signing_input, signature_segment = raw.rsplit(b".", 1)
     header_segment, payload_segment = signing_input.split(b".")
     header = _json_object(_b64url_decode(header_segment), "header")
-    if header.get("typ") != TOKEN_TYPE:
+    typ = header.get("typ")
+    # ASCII only, so that no other script's letter lowers into one of ours.
+    if not isinstance(typ, str) or not typ.isascii() or typ.lower() not in ACCEPTED_TOKEN_TYPES:
         raise TokenInvalid("unexpected token type")
     if "crit" in header or not _KEY_REFERENCE_HEADERS.isdisjoint(header):
         raise TokenInvalid("critical or key-reference header")

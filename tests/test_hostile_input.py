@@ -330,8 +330,8 @@ HEADERS = {
     "b64 false": {"crit": ["b64"], "b64": False},
     "typ JWT": {"typ": "JWT"},
     "typ missing": {"typ": None},
-    "typ case": {"typ": "AT+JWT"},
-    "typ application": {"typ": "application/at+jwt"},
+    "typ with parameters": {"typ": "application/at+jwt; q=1"},
+    "typ of an ID token": {"typ": "application/jwt"},
     "typ number": {"typ": 1},
     "enc (a JWE)": {"enc": "A256GCM", "alg": "dir"},
 }

@@ -359,10 +359,32 @@ def test_token_for_an_audience_is_refused_by_a_service_without_one(aud: Any) -> 
 
 
 @pytest.mark.parametrize(
-    "typ", [_DROP, "JWT", "jwt", "AT+JWT", "application/at+jwt", "", None, ["at+jwt"]], ids=repr
+    "typ",
+    [
+        _DROP,
+        "JWT",
+        "jwt",
+        "",
+        None,
+        ["at+jwt"],
+        "at+jwt ",
+        "application/jwt",
+        "application/at+jwt; charset=utf-8",
+        "\u0430t+jwt",  # a Cyrillic "a"
+    ],
+    ids=repr,
 )
 def test_typ_header_must_be_at_jwt(typ: Any) -> None:
     assert "token type" in rejected(forge(typ=typ))
+
+
+@pytest.mark.parametrize(
+    "typ", ["at+jwt", "AT+JWT", "At+Jwt", "application/at+jwt", "Application/AT+JWT"]
+)
+def test_typ_header_is_at_jwt_or_its_media_type_in_any_case(typ: str) -> None:
+    # RFC 9068 §4: a resource server accepts "application/at+jwt" too; RFC 7515
+    # §4.1.9: media type names compare case-insensitively.
+    assert decode_access_token(forge(typ=typ), now=NOW)["sub"] == "42"
 
 
 @pytest.mark.parametrize("value", [_DROP, "refresh", "ACCESS", "id", None, ["access"]], ids=repr)
