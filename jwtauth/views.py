@@ -68,6 +68,8 @@ def _tokens_response(issued: sessions.IssuedTokens, transport: str) -> Response:
             }
         )
     add_never_cache_headers(response)
+    # RFC 6749 §5.1: for HTTP/1.0 caches, which know no Cache-Control.
+    response["Pragma"] = "no-cache"
     return response
 
 

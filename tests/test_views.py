@@ -31,6 +31,26 @@ def test_login_answers_the_token_pair(client: Any, user: Any, password: str) -> 
     assert "no-store" in response["Cache-Control"]
 
 
+@pytest.mark.parametrize("transport", ["body", "cookie"])
+def test_token_responses_are_never_cached_also_by_http_1_0_caches(
+    client: Any, user: Any, password: str, transport: str
+) -> None:
+    login = client.post(
+        "/auth/login/",
+        {"username": user.username, "password": password, "transport": transport},
+        format="json",
+    )
+    # In the cookie transport the client sends the refresh cookie it was given.
+    body = {"refreshToken": login.json()["refreshToken"]} if transport == "body" else {}
+    refresh = client.post("/auth/refresh/", body, format="json")
+
+    for response in (login, refresh):  # RFC 6749 §5.1
+        assert response.status_code == 200, response.content
+        assert "no-store" in response["Cache-Control"]
+        assert response["Pragma"] == "no-cache"
+    assert ("refreshToken" in refresh.json()) == (transport == "body")
+
+
 def test_access_token_opens_a_protected_view(client: Any, user: Any, login: Any) -> None:
     tokens = login(user)
 
