@@ -18,9 +18,11 @@ class JWTAuthConfig(AppConfig):
         from . import checks, receivers
         from .conf import reload_app_settings
         from .keys import reset_key_ring
+        from .nearcache import settings_changed as reset_near_caches
 
         setting_changed.connect(reload_app_settings, dispatch_uid="jwtauth.conf.reload")
         setting_changed.connect(reset_key_ring, dispatch_uid="jwtauth.keys.reset")
+        setting_changed.connect(reset_near_caches, dispatch_uid="jwtauth.nearcache.reset")
 
         user_model = settings.AUTH_USER_MODEL
         pre_save.connect(receivers.user_pre_save, sender=user_model, dispatch_uid="jwtauth.pre")

@@ -30,6 +30,9 @@ DEFAULTS: dict[str, Any] = {
     "USER_MODE": "database",
     "REVOCATION_CACHE": "default",
     "REVOCATION_FAIL_OPEN": False,
+    "REVOCATION_NEAR_CACHE": True,
+    "REVOCATION_NEAR_CACHE_HEARTBEAT": timedelta(seconds=1),
+    "REVOCATION_NEAR_CACHE_SIZE": 100_000,
     "ACCESS_COOKIE_NAME": "accessToken",
     "REFRESH_COOKIE_NAME": "refreshToken",
     "COOKIE_SECURE": True,
@@ -53,6 +56,12 @@ def _seconds(value: timedelta | int | float) -> int:
     if isinstance(value, timedelta):
         return int(value.total_seconds())
     return int(value)
+
+
+def _fractional_seconds(value: timedelta | int | float) -> float:
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value)
 
 
 class JWTAuthSettings:
@@ -136,6 +145,21 @@ class JWTAuthSettings:
     @cached_property
     def REVOCATION_FAIL_OPEN(self) -> bool:
         return bool(self._get("REVOCATION_FAIL_OPEN"))
+
+    @cached_property
+    def REVOCATION_NEAR_CACHE(self) -> bool:
+        """Answer revocation checks from a per-process cache kept coherent by Redis."""
+        return bool(self._get("REVOCATION_NEAR_CACHE"))
+
+    @cached_property
+    def REVOCATION_NEAR_CACHE_HEARTBEAT(self) -> float:
+        """Seconds (fractions allowed) within which the invalidation channel must answer a PING."""
+        return _fractional_seconds(self._get("REVOCATION_NEAR_CACHE_HEARTBEAT"))
+
+    @cached_property
+    def REVOCATION_NEAR_CACHE_SIZE(self) -> int:
+        """Entries per process at most."""
+        return int(self._get("REVOCATION_NEAR_CACHE_SIZE"))
 
     @cached_property
     def ACCESS_COOKIE_NAME(self) -> str:

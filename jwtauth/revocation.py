@@ -2,9 +2,10 @@
 
 It lives behind a Django cache alias (``REVOCATION_CACHE``). Each entry expires
 by itself as soon as no access token it could match is still alive. Checking a
-token costs exactly one round trip (one ``MGET`` on Redis, one ``get_many`` on
-any other cache); so does writing any set of entries, and on Redis a check with
-writes (a logout).
+token costs at most one round trip (one ``MGET`` on Redis, one ``get_many`` on
+any other cache), and none when the near cache (``jwtauth.nearcache``, on
+Redis) answers; writing any set of entries costs one, and on Redis so does a
+check with writes (a logout).
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from typing import Any
 
 from django.core.cache import caches
 
+from . import nearcache
 from .conf import app_settings
 from .exceptions import RevocationUnavailable, TokenRevoked
+from .nearcache import NearCache
 from .store import CacheStore, Entries, PendingRead, RedisStore, store_for
 from .tokens import issued_at
 
@@ -42,6 +45,13 @@ def user_key(sub: str) -> str:
 
 def _store() -> CacheStore | RedisStore:
     return store_for(caches[app_settings.REVOCATION_CACHE])
+
+
+def near_cache(store: CacheStore | RedisStore) -> NearCache | None:
+    """The process's near cache in front of this store, if it has one."""
+    if not isinstance(store, RedisStore):
+        return None
+    return nearcache.for_cache(store.cache, f"{PREFIX}:")
 
 
 def _longest_token_life() -> int:
@@ -71,10 +81,20 @@ def write(entries: Entries) -> None:
     """Write these entries in one round trip; nothing to write costs none."""
     if not entries:
         return
+    store = _store()
     try:
-        _store().write(entries)
+        store.write(entries)
     except Exception as exc:  # every cache backend raises its own errors
         _unavailable(exc, "entries not written")
+    finally:
+        _forget(store, entries)
+
+
+def _forget(store: CacheStore | RedisStore, entries: Entries) -> None:
+    """Our own writes leave the near cache at once, also when they may have failed."""
+    near = near_cache(store)
+    if near is not None:
+        near.forget(entries)
 
 
 def check_and_write(claims: dict[str, Any], entries: Entries) -> None:
@@ -85,11 +105,14 @@ def check_and_write(claims: dict[str, Any], entries: Entries) -> None:
     and session), so they revoke nothing that was not revoked.
     """
     keys = _keys(claims)
+    store = _store()
     try:
-        found = _store().read_and_write(keys, entries)
+        found = store.read_and_write(keys, entries)
     except Exception as exc:
         _unavailable(exc, "failing open, entries not written")
         return
+    finally:
+        _forget(store, entries)
     _judge(claims, keys, found)
 
 
@@ -112,23 +135,60 @@ def checking(claims: dict[str, Any]) -> Iterator[None]:
 
     The lookup is sent on entry and its answer read on exit, also when the block
     raises; a revoked token then raises ``TokenRevoked`` in place of the block's error.
+    When the near cache holds every key, nothing is sent: the cache is asked again
+    on exit, so that a revocation that arrived while the block ran is not missed.
     """
     keys = _keys(claims)
+    store = _store()
+    near = near_cache(store)
+    if near is not None and near.lookup(keys) is not None:
+        try:
+            yield
+        finally:
+            found = near.lookup(keys, count=False)
+            if found is None:  # invalidated meanwhile, or the channel was lost
+                found = _read(store, near, keys, near.begin())
+            if found is not None:
+                _judge(claims, keys, found)
+        return
+    ticket = near.begin() if near is not None else None
     pending: PendingRead | None = None
     try:
-        pending = _store().read(keys)
+        pending = store.read(keys)
     except Exception as exc:
         _unavailable(exc, "failing open")
     try:
         yield
     finally:
         if pending is not None:
-            try:
-                found = pending()
-            except Exception as exc:
-                _unavailable(exc, "failing open")
-                found = {}
-            _judge(claims, keys, found)
+            found = _answer(pending, near, keys, ticket)
+            if found is not None:
+                _judge(claims, keys, found)
+
+
+def _read(
+    store: CacheStore | RedisStore, near: NearCache, keys: list[str], ticket: Any
+) -> dict[str, Any] | None:
+    """One round trip now; ``None`` if the store failed and we fail open."""
+    try:
+        pending = store.read(keys)
+    except Exception as exc:
+        _unavailable(exc, "failing open")
+        return None
+    return _answer(pending, near, keys, ticket)
+
+
+def _answer(
+    pending: PendingRead, near: NearCache | None, keys: list[str], ticket: Any
+) -> dict[str, Any] | None:
+    try:
+        found = pending()
+    except Exception as exc:
+        _unavailable(exc, "failing open")
+        return None
+    if near is not None:
+        near.remember(ticket, keys, found)
+    return found
 
 
 def _keys(claims: dict[str, Any]) -> list[str]:

@@ -65,6 +65,7 @@ class RedisStore:
     """django-redis's default client, one redis-py command or pipeline per operation."""
 
     def __init__(self, cache: Any) -> None:
+        self.cache = cache
         self.client = cache.client
 
     def read(self, keys: list[str]) -> PendingRead:

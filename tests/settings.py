@@ -57,9 +57,15 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # a test's override_settings(JWTAUTH={...}) without a key falls back to SECRET_KEY, the
 # same key, and keeps verifying tokens issued outside it. Throttle rates are generous:
 # tests log in many times a minute; tests/test_throttling.py sets real rates.
+#
+# The near cache is off: every check reads the store, so that tests which count reads,
+# inject store failures or stop Redis see each check; and the shared Redis's FLUSHDBs
+# from other test runs would flush it at random. tests/test_nearcache.py turns it on,
+# on a Redis of its own.
 JWTAUTH = {
     "SIGNING_KEY": SECRET_KEY,
     "COOKIE_SECURE": True,
+    "REVOCATION_NEAR_CACHE": False,
     "LOGIN_THROTTLE_RATES": {"ip": "10000/min", "account": "10000/min"},
     "REFRESH_THROTTLE_RATE": "10000/min",
 }

@@ -22,6 +22,9 @@ def test_defaults_match_the_spec() -> None:
     assert app_settings.USER_MODE == "database"
     assert app_settings.REVOCATION_CACHE == "default"
     assert app_settings.REVOCATION_FAIL_OPEN is False
+    assert app_settings.REVOCATION_NEAR_CACHE is True
+    assert app_settings.REVOCATION_NEAR_CACHE_HEARTBEAT == 1.0
+    assert app_settings.REVOCATION_NEAR_CACHE_SIZE == 100_000
     assert app_settings.ACCESS_COOKIE_NAME == "accessToken"
     assert app_settings.REFRESH_COOKIE_NAME == "refreshToken"
     assert app_settings.COOKIE_SECURE is True
@@ -51,6 +54,16 @@ def test_lifetimes_accept_seconds_or_timedelta(value: object, seconds: int) -> N
     with override_settings(JWTAUTH={"REFRESH_TOKEN_LIFETIME": value, "LEEWAY": value}):
         assert app_settings.REFRESH_TOKEN_LIFETIME == seconds
         assert app_settings.LEEWAY == seconds
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [(2, 2.0), (0.25, 0.25), (timedelta(milliseconds=500), 0.5)]
+)
+def test_the_near_cache_heartbeat_keeps_fractions_of_a_second(
+    value: object, seconds: float
+) -> None:
+    with override_settings(JWTAUTH={"REVOCATION_NEAR_CACHE_HEARTBEAT": value}):
+        assert app_settings.REVOCATION_NEAR_CACHE_HEARTBEAT == seconds
 
 
 def custom_hook(user: object) -> dict[str, object]:
