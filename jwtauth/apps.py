@@ -36,6 +36,15 @@ class JWTAuthConfig(AppConfig):
         django_checks.register(checks.check_revocation_cache, django_checks.Tags.caches)
         django_checks.register(checks.check_redis_eviction, django_checks.Tags.caches, deploy=True)
 
+        if apps.is_installed("django.contrib.admin"):
+            # After the admin's autodiscovery (django.contrib.admin comes first in
+            # INSTALLED_APPS): the user's admin page lists the user's sessions.
+            from django.contrib.admin import site
+
+            from .admin import add_sessions_to_user_admin
+
+            add_sessions_to_user_admin(site)
+
         if apps.is_installed("drf_spectacular"):
             # Registers the schema extensions; drf-spectacular stays an optional dependency.
             from . import openapi  # noqa: F401

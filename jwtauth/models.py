@@ -51,8 +51,10 @@ class Session(models.Model):
     objects = SessionQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("session")
-        verbose_name_plural = _("sessions")
+        # "JWT": told apart from django.contrib.sessions' "session" in the admin's index,
+        # its permissions and its history.
+        verbose_name = _("JWT session")
+        verbose_name_plural = _("JWT sessions")
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["user", "revoked_at"], name="jwtauth_session_user_idx"),
@@ -97,8 +99,8 @@ class RefreshToken(models.Model):
     expires_at = models.DateTimeField(_("expires"))
 
     class Meta:
-        verbose_name = _("refresh token")
-        verbose_name_plural = _("refresh tokens")
+        verbose_name = _("JWT refresh token")
+        verbose_name_plural = _("JWT refresh tokens")
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["expires_at"], name="jwtauth_refresh_expires_idx"),

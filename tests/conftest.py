@@ -11,12 +11,14 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.cache import caches
-from django.db import router
+from django.db import connections, router
 from django.test import TestCase
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
 from rest_framework.test import APIClient
 
 from tests.factories import PASSWORD, UserFactory
@@ -26,6 +28,21 @@ IN_CI = os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}
 DATABASE_URL = os.environ.get("DATABASE_URL")
 REDIS_URL = os.environ.get("REDIS_URL")
 CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REPOSITORY = Path(__file__).resolve().parent.parent
+# A failing browser test leaves a screenshot of each of its pages here.
+ARTIFACTS = REPOSITORY / "test-artifacts"
+# The README's screenshots, written by the browser tests when JWTAUTH_WRITE_SCREENSHOTS=1.
+SCREENSHOTS = REPOSITORY / "docs" / "screenshots"
 # Each test phase's report, so a fixture can tell at teardown whether its test failed.
 phase_report_key = pytest.StashKey[dict[str, pytest.TestReport]]()
 
@@ -193,3 +210,55 @@ def after_commit() -> Callable[[], AbstractContextManager[list[Callable[[], Any]
 
     alias = router.db_for_write(Session)
     return lambda: TestCase.captureOnCommitCallbacks(using=alias, execute=True)
+
+
+@pytest.fixture
+def browser(
+    request: pytest.FixtureRequest, live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Browser]:
+    """Debian's Chromium, driven by Playwright; the live server on 127.0.0.1."""
+    # Playwright's sync API keeps an asyncio loop running in this thread, which makes
+    # Django refuse ORM calls (they are synchronous all the same) and keep them on a
+    # connection of their own, closed below lest it outlive the test database.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+            report = request.node.stash.get(phase_report_key, {}).get("call")
+            if report is None or report.failed:
+                ARTIFACTS.mkdir(exist_ok=True)
+                pages = [page for context in browser.contexts for page in context.pages]
+                for number, page in enumerate(pages):
+                    page.screenshot(path=ARTIFACTS / f"{request.node.name}-{number}.png")
+        finally:
+            browser.close()
+            connections.close_all()
+
+
+@pytest.fixture
+def new_context(browser: Browser, live_server: Any) -> Callable[..., BrowserContext]:
+    """``new_context(**options)``: one more browser profile (cookies of its own)."""
+
+    def make(**options: Any) -> BrowserContext:
+        context = browser.new_context(base_url=live_server.url, **options)
+        context.set_default_timeout(5_000)
+        return context
+
+    return make
+
+
+@pytest.fixture
+def screenshot() -> Callable[..., None]:
+    """``screenshot(page or locator, name)`` writes docs/screenshots/<name>.png, if asked.
+
+    Asked with JWTAUTH_WRITE_SCREENSHOTS=1; CI leaves the tree clean. Run the browser
+    tests with the variable set to bring the README's pictures up to date with the code.
+    """
+
+    def take(subject: Page | Locator, name: str, **options: Any) -> None:
+        if os.environ.get("JWTAUTH_WRITE_SCREENSHOTS") == "1":
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            subject.screenshot(path=SCREENSHOTS / f"{name}.png", **options)
+
+    return take

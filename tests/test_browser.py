@@ -8,42 +8,31 @@ A second origin, played by a tiny HTTP server, attacks the logged-in user: on
 so the CSRF check must stop it); on ``localhost`` it is another site (the
 SameSite=Strict cookies stay home).
 
-A failing test leaves a screenshot in ``test-artifacts/``.
+A failing test leaves a screenshot in ``test-artifacts/``; with
+``JWTAUTH_WRITE_SCREENSHOTS=1`` the tests write the README's pictures
+(``docs/screenshots/``).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.test import override_settings
-from playwright.sync_api import BrowserContext, Page, Response, expect, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Response, expect
 
 from jwtauth.models import Session
 from jwtauth.tokens import encode_access_token
 from jwtauth.views import JWTAuthView
-from tests.conftest import CHROMIUM, phase_report_key
+from tests.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TOKEN_COOKIES = {"accessToken", "refreshToken"}
 SHORT_LIFETIME = 2  # seconds
 
@@ -61,30 +50,8 @@ def browser_settings() -> Iterator[None]:
 
 
 @pytest.fixture
-def context(
-    request: pytest.FixtureRequest,
-    live_server: Any,
-    browser_settings: None,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[BrowserContext]:
-    # Playwright's sync API keeps an asyncio loop running in this thread, which makes
-    # Django refuse ORM calls (they are synchronous all the same) and keep them on a
-    # connection of their own, closed below lest it outlive the test database.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=live_server.url)
-        context.set_default_timeout(5_000)
-        try:
-            yield context
-            report = request.node.stash.get(phase_report_key, {}).get("call")
-            if report is None or report.failed:
-                ARTIFACTS.mkdir(exist_ok=True)
-                for number, page in enumerate(context.pages):
-                    page.screenshot(path=ARTIFACTS / f"{request.node.name}-{number}.png")
-        finally:
-            browser.close()
-            connections.close_all()
+def context(new_context: Callable[..., BrowserContext], browser_settings: None) -> BrowserContext:
+    return new_context()
 
 
 @pytest.fixture
