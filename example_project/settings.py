@@ -4,6 +4,7 @@ Environment: ``DATABASE_URL`` (e.g. ``postgres://postgres@127.0.0.1:5432/test``)
 ``REDIS_URL`` (revocation store, throttling), ``JWT_ALGORITHM`` (default HS256),
 ``JWT_SIGNING_KEY`` (the secret or private key PEM; ``JWT_SIGNING_KEY_FILE`` to read
 it from a file), ``JWT_VERIFYING_KEYS`` (a JSON list of ``{"kid", "algorithm", "key"}``),
+``JWT_ISSUER`` and ``JWT_AUDIENCE`` (the tokens' ``iss`` and ``aud``),
 ``DJANGO_DEBUG``, ``DJANGO_ALLOWED_HOSTS``, ``DJANGO_SECRET_KEY``, ``DJANGO_STATIC_ROOT``
 (where ``collectstatic`` puts the static files that WhiteNoise serves; default
 ``./staticfiles``).
@@ -119,6 +120,10 @@ JWTAUTH = {
     "ACCESS_TOKEN_LIFETIME": timedelta(
         seconds=int(os.environ.get("JWT_ACCESS_TOKEN_SECONDS", "900"))
     ),
+    # What a service verifying our tokens through the JWKS checks: who issued them,
+    # and for whom. Stable names, not URLs, so they hold wherever the example runs.
+    "ISSUER": os.environ.get("JWT_ISSUER", "jwtauth-example"),
+    "AUDIENCE": os.environ.get("JWT_AUDIENCE", "jwtauth-example-api"),
     # Over plain http://127.0.0.1 a Secure cookie is never sent back; production keeps it on.
     "COOKIE_SECURE": not DEBUG,
 }

@@ -33,6 +33,7 @@ class JWTAuthConfig(AppConfig):
 
         django_checks.register(checks.check_keys, django_checks.Tags.security)
         django_checks.register(checks.check_cookies, django_checks.Tags.security)
+        django_checks.register(checks.check_issuer_and_audience, django_checks.Tags.security)
         django_checks.register(checks.check_revocation_cache, django_checks.Tags.caches)
         django_checks.register(checks.check_redis_eviction, django_checks.Tags.caches, deploy=True)
 

@@ -105,6 +105,29 @@ def check_cookies(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     ]
 
 
+def check_issuer_and_audience(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W006: tokens that do not say who issued them, or for whom, in production."""
+    unset = [name for name in ("ISSUER", "AUDIENCE") if getattr(app_settings, name) is None]
+    if not unset or settings.DEBUG:
+        return []
+    names = " and ".join(f"JWTAUTH[{name!r}]" for name in unset)
+    return [
+        Warning(
+            f"{names} {'is' if len(unset) == 1 else 'are'} not set while DEBUG is off: access "
+            "tokens carry no "
+            + " and no ".join({"ISSUER": "iss", "AUDIENCE": "aud"}[name] for name in unset)
+            + ", so a service that verifies them through the JWKS cannot tell who issued "
+            "them, or for whom.",
+            hint=(
+                "Set JWTAUTH['ISSUER'] to a stable name of this server (its URL, say) and "
+                "JWTAUTH['AUDIENCE'] to the API the tokens are for; every service that "
+                "verifies the tokens then checks both."
+            ),
+            id="jwtauth.W006",
+        )
+    ]
+
+
 def _cache_config() -> dict[str, Any] | None:
     config: dict[str, Any] | None = getattr(settings, "CACHES", {}).get(
         app_settings.REVOCATION_CACHE

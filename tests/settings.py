@@ -8,6 +8,7 @@ import dj_database_url
 
 from example_project.settings import *  # noqa: F403
 from example_project.settings import BASE_DIR
+from example_project.settings import JWTAUTH as EXAMPLE_JWTAUTH
 
 DEBUG = False
 SECRET_KEY = "tests-only-secret-key-that-is-long-enough-for-hs256-0123456789"
@@ -52,7 +53,8 @@ WHITENOISE_AUTOREFRESH = True
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# The defaults (the example project turns Secure cookies off for plain http). The
+# The defaults (the example project turns Secure cookies off for plain http), and the
+# example's issuer and audience, so tokens carry iss and aud as they do there. The
 # signing key is SECRET_KEY's value, named so that `check` is clean (no jwtauth.W001):
 # a test's override_settings(JWTAUTH={...}) without a key falls back to SECRET_KEY, the
 # same key, and keeps verifying tokens issued outside it. Throttle rates are generous:
@@ -64,6 +66,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # on a Redis of its own.
 JWTAUTH = {
     "SIGNING_KEY": SECRET_KEY,
+    "ISSUER": EXAMPLE_JWTAUTH["ISSUER"],
+    "AUDIENCE": EXAMPLE_JWTAUTH["AUDIENCE"],
     "COOKIE_SECURE": True,
     "REVOCATION_NEAR_CACHE": False,
     "LOGIN_THROTTLE_RATES": {"ip": "10000/min", "account": "10000/min"},

@@ -198,6 +198,44 @@ def test_w002_silent_when_debugging_or_secure() -> None:
         assert checks.check_cookies() == []
 
 
+# --- W006: issuer and audience -------------------------------------------------------
+
+
+@pytest.mark.parametrize("configured", [{}, {"ISSUER": "me"}, {"AUDIENCE": "api"}])
+def test_w006_issuer_or_audience_unset_in_production(configured: dict[str, str]) -> None:
+    with jwtauth(**configured), override_settings(DEBUG=False):
+        messages = checks.check_issuer_and_audience()
+
+    assert ids(messages) == ["jwtauth.W006"]
+    assert isinstance(messages[0], Warning)
+    named = [name for name in ("ISSUER", "AUDIENCE") if name not in configured]
+    assert all(f"JWTAUTH['{name}']" in messages[0].msg for name in named)
+    assert all(f"JWTAUTH['{name}']" not in messages[0].msg for name in configured)
+    assert "JWKS" in messages[0].msg
+    assert "JWTAUTH['AUDIENCE']" in str(messages[0].hint)
+
+
+def test_w006_silent_when_debugging_or_both_set() -> None:
+    with jwtauth(), override_settings(DEBUG=True):
+        assert checks.check_issuer_and_audience() == []
+    with jwtauth(ISSUER="me", AUDIENCE="api"), override_settings(DEBUG=False):
+        assert checks.check_issuer_and_audience() == []
+
+
+def test_w006_silent_under_the_example_projects_settings() -> None:
+    # tests/settings.py keeps the example project's ISSUER and AUDIENCE, with DEBUG off.
+    assert checks.check_issuer_and_audience() == []
+
+
+def test_w006_shows_in_manage_py_check() -> None:
+    stderr = StringIO()
+    with jwtauth(ISSUER="me"), override_settings(DEBUG=False):
+        call_command("check", stdout=StringIO(), stderr=stderr)
+
+    assert "jwtauth.W006" in stderr.getvalue()
+    assert "JWTAUTH['AUDIENCE'] is not set" in stderr.getvalue()
+
+
 # --- revocation cache ----------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
 from jwtauth.claims import claims_for, default_claims
@@ -70,7 +71,7 @@ def test_a_login_signs_the_hooks_claims_and_no_reserved_one(client: Any, passwor
     user = UserFactory.create()
     hook = {"CLAIMS_HOOK": lambda user: dict.fromkeys(RESERVED_CLAIMS, "evil") | {"plan": "pro"}}
 
-    with override_settings(JWTAUTH=hook):
+    with override_settings(JWTAUTH={**settings.JWTAUTH, **hook}):
         response = client.post(
             "/auth/login/", {"username": user.username, "password": password}, format="json"
         )
@@ -78,3 +79,7 @@ def test_a_login_signs_the_hooks_claims_and_no_reserved_one(client: Any, passwor
     assert response.status_code == 200
     claims = decode_access_token(response.json()["accessToken"])
     assert (claims["plan"], claims["sub"], claims["type"]) == ("pro", str(user.pk), "access")
+    assert (claims["iss"], claims["aud"]) == (
+        settings.JWTAUTH["ISSUER"],
+        settings.JWTAUTH["AUDIENCE"],
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import socket
@@ -13,6 +14,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 
 from tests.factories import UserFactory
@@ -139,3 +141,28 @@ def test_the_example_projects_check_is_clean_in_debug(example_env: dict[str, str
     assert checked.returncode == 0, checked.stderr
     assert checked.stdout == "System check identified no issues (0 silenced).\n"
     assert checked.stderr == ""
+
+
+def test_the_example_project_sets_an_issuer_and_an_audience(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from example_project import settings as example_settings
+
+    assert example_settings.JWTAUTH["ISSUER"] == "jwtauth-example"
+    assert example_settings.JWTAUTH["AUDIENCE"] == "jwtauth-example-api"
+    monkeypatch.setenv("JWT_ISSUER", "https://auth.example.com")
+    monkeypatch.setenv("JWT_AUDIENCE", "orders-api")
+    try:
+        reloaded = importlib.reload(example_settings)
+        assert reloaded.JWTAUTH["ISSUER"] == "https://auth.example.com"
+        assert reloaded.JWTAUTH["AUDIENCE"] == "orders-api"
+    finally:
+        monkeypatch.undo()
+        importlib.reload(example_settings)
+
+
+def test_tokens_of_the_example_project_carry_iss_and_aud(user: Any, login: Any) -> None:
+    claims = jwt.decode(login(user)["accessToken"], options={"verify_signature": False})
+
+    assert claims["iss"] == "jwtauth-example"
+    assert claims["aud"] == "jwtauth-example-api"

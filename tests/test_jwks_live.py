@@ -148,14 +148,17 @@ def login(base: str) -> str:
 
 
 def verify_through_jwks(base: str, token: str) -> dict[str, Any]:
-    """What another service does: fetch the JWKS, pick the key by kid, verify."""
+    """What another service does: fetch the JWKS, pick the key by kid, verify, and
+    check that the token was issued by the example project for its API."""
     jwks_client = jwt.PyJWKClient(f"{base}/auth/.well-known/jwks.json")
     signing_key = jwks_client.get_signing_key_from_jwt(token)
     claims: dict[str, Any] = jwt.decode(
         token,
         signing_key,
         algorithms=["ES256"],
-        options={"require": ["exp", "iat", "nbf", "sub", "jti"]},
+        issuer="jwtauth-example",
+        audience="jwtauth-example-api",
+        options={"require": ["exp", "iat", "nbf", "sub", "jti", "iss", "aud"]},
     )
     return claims
 

@@ -23,6 +23,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from jwtauth.conf import app_settings
 from jwtauth.exceptions import TokenError, TokenExpired, TokenInvalid
 from jwtauth.keys import Key, key_ring, load_key
 from jwtauth.tokens import (
@@ -49,7 +50,10 @@ def b64(data: bytes) -> str:
 
 
 def good_claims(**changes: Any) -> dict[str, Any]:
+    """Claims that pass under the settings in force: with their ``iss`` and ``aud``, if any."""
     claims: dict[str, Any] = {
+        "iss": app_settings.ISSUER or _DROP,
+        "aud": app_settings.AUDIENCE or _DROP,
         "sub": "42",
         "iat": NOW - 10.5,
         "nbf": NOW - 10,
@@ -184,7 +188,8 @@ def test_extra_claims_cannot_override_reserved_claims() -> None:
 @pytest.mark.django_db
 def test_reserved_claims_absent_from_settings_are_not_taken_from_extra_claims() -> None:
     extra = dict.fromkeys(RESERVED_CLAIMS, "evil")
-    claims = encode_access_token(new_user(), "s", extra_claims=extra, now=NOW).claims
+    with override_settings(JWTAUTH=jwtauth_settings("HS256")):
+        claims = encode_access_token(new_user(), "s", extra_claims=extra, now=NOW).claims
 
     assert "iss" not in claims
     assert "aud" not in claims
@@ -197,7 +202,7 @@ def test_without_extra_claims_only_the_registered_ones(django_assert_num_queries
     with django_assert_num_queries(0):
         claims = encode_access_token(user, "s", now=NOW).claims
 
-    assert set(claims) == {"sub", "iat", "nbf", "exp", "jti", "sid", "type"}
+    assert set(claims) == {"sub", "iat", "nbf", "exp", "jti", "sid", "type", "iss", "aud"}
 
 
 # --- required claims and their JSON types ---------------------------------------------------------
@@ -266,8 +271,8 @@ def test_token_is_alive_until_exp() -> None:
 
 @pytest.mark.parametrize(("seconds_past_exp", "alive"), [(29, True), (30, False), (31, False)])
 def test_leeway_extends_exp(seconds_past_exp: int, alive: bool) -> None:
-    claims = good_claims(exp=NOW - seconds_past_exp, iat=NOW - 900, nbf=NOW - 900)
     with override_settings(JWTAUTH=jwtauth_settings("HS256", LEEWAY=timedelta(seconds=30))):
+        claims = good_claims(exp=NOW - seconds_past_exp, iat=NOW - 900, nbf=NOW - 900)
         token = forge(claims)
         if alive:
             assert decode_access_token(token, now=NOW) == claims
@@ -284,8 +289,8 @@ def test_token_from_the_future_is_invalid(name: str) -> None:
 @pytest.mark.parametrize("name", ["nbf", "iat"])
 @pytest.mark.parametrize(("ahead", "accepted"), [(30, True), (31, False)])
 def test_leeway_allows_clock_skew_on_nbf_and_iat(name: str, ahead: int, accepted: bool) -> None:
-    claims = good_claims(**{name: NOW + ahead})
     with override_settings(JWTAUTH=jwtauth_settings("HS256", LEEWAY=30)):
+        claims = good_claims(**{name: NOW + ahead})
         token = forge(claims)
         if accepted:
             assert decode_access_token(token, now=NOW) == claims
@@ -332,7 +337,15 @@ def test_issuer_that_matches_is_accepted() -> None:
 
 
 def test_issuer_is_not_checked_when_not_configured() -> None:
-    assert decode_access_token(forge(good_claims(iss="anyone")), now=NOW)["iss"] == "anyone"
+    with override_settings(JWTAUTH=jwtauth_settings("HS256")):
+        assert decode_access_token(forge(good_claims(iss="anyone")), now=NOW)["iss"] == "anyone"
+
+
+def test_the_test_settings_issue_and_require_the_example_projects_iss_and_aud() -> None:
+    assert app_settings.ISSUER == "jwtauth-example"
+    assert app_settings.AUDIENCE == "jwtauth-example-api"
+    assert "'iss'" in rejected(forge(good_claims(iss=_DROP)))
+    assert "'aud'" in rejected(forge(good_claims(aud=_DROP)))
 
 
 @pytest.mark.parametrize(
@@ -352,7 +365,8 @@ def test_audience_that_matches_is_accepted() -> None:
 
 @pytest.mark.parametrize("aud", ["api", ["api"], []])
 def test_token_for_an_audience_is_refused_by_a_service_without_one(aud: Any) -> None:
-    assert "another audience" in rejected(forge(good_claims(aud=aud)))
+    with override_settings(JWTAUTH=jwtauth_settings("HS256")):
+        assert "another audience" in rejected(forge(good_claims(aud=aud)))
 
 
 # --- typ header and type claim --------------------------------------------------------------------

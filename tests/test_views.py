@@ -6,6 +6,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
 from jwtauth.models import Session
@@ -270,7 +271,7 @@ DEAD_STORE = {
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
         },
     },
-    "JWTAUTH": {"REVOCATION_CACHE": "dead"},
+    "JWTAUTH": {**settings.JWTAUTH, "REVOCATION_CACHE": "dead"},
 }
 
 
