@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -44,8 +44,9 @@ class PurgeResult:
 
 
 def _lock(queryset: Any) -> Any:
-    skip_locked = connection.features.has_select_for_update_skip_locked
-    return queryset.select_for_update(skip_locked=skip_locked)
+    """``select_for_update``, skipping locked rows where the database can."""
+    features = connections[router.db_for_write(queryset.model)].features
+    return queryset.select_for_update(skip_locked=features.has_select_for_update_skip_locked)
 
 
 def _pages(model: type[Any], condition: Q, batch_size: int) -> Iterator[list[Any]]:
@@ -63,7 +64,7 @@ def _pages(model: type[Any], condition: Q, batch_size: int) -> Iterator[list[Any
 
 
 def _delete_sessions(pks: list[Any], now: datetime) -> tuple[int, int]:
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(Session)):
         locked = list(
             _lock(Session.objects.filter(pk__in=pks, expires_at__lte=now)).values_list(
                 "pk", flat=True
@@ -77,7 +78,7 @@ def _delete_sessions(pks: list[Any], now: datetime) -> tuple[int, int]:
 
 
 def _delete_refresh_tokens(pks: list[Any], now: datetime) -> int:
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(RefreshToken)):
         locked = list(
             _lock(RefreshToken.objects.filter(pk__in=pks, expires_at__lte=now)).values_list(
                 "pk", flat=True

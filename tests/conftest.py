@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.cache import caches
 from django.db import connections, router
 from django.test import TestCase
@@ -111,6 +112,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL"))
         if "browser" in item.keywords and not IN_CI and not os.path.exists(CHROMIUM):
             item.add_marker(pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM}"))
+        if settings.DATABASE_ROUTERS:
+            _use_every_database(item)
+
+
+_DATABASE_FIXTURES = frozenset({"db", "transactional_db", "live_server"})
+
+
+def _use_every_database(item: pytest.Item) -> None:
+    """With a router (tests/settings_router.py), a test that uses the database uses them all."""
+    marker = item.get_closest_marker("django_db")
+    if marker is None and _DATABASE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())):
+        return
+    args, kwargs = (marker.args, marker.kwargs) if marker is not None else ((), {})
+    item.add_marker(pytest.mark.django_db(*args, **{**kwargs, "databases": "__all__"}), False)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -122,6 +137,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def pytest_report_header(config: pytest.Config) -> str:
     database = "PostgreSQL" if DATABASE_URL else "SQLite (set DATABASE_URL for PostgreSQL)"
+    if settings.DATABASE_ROUTERS:
+        database += ", jwtauth and auth on the second database 'other' (a router)"
     cache = "Redis" if REDIS_URL else "local memory (set REDIS_URL for Redis)"
     return f"jwtauth: database {database}; revocation store {cache}; CI={IN_CI}"
 

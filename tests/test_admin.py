@@ -12,7 +12,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Permission
-from django.db import connection
+from django.db import connections, router
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -209,7 +209,7 @@ def test_revoke_action_needs_the_change_permission(user: Any) -> None:
 
 
 def changelist_queries(client: Client) -> int:
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(connections[router.db_for_read(Session)]) as queries:
         response = client.get(CHANGELIST)
     assert response.status_code == 200
     return len(queries)

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection, transaction
+from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -26,8 +27,13 @@ HOUR = timedelta(hours=1)
 
 def make_session(user: Any, *, expires_in: timedelta, revoked: bool = False) -> Session:
     """A session rotated twice: an older token, the current one, each expiring with it."""
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(Session)):
         return _make_session(user, expires_in=expires_in, revoked=revoked)
+
+
+def sessions_connection() -> BaseDatabaseWrapper:
+    """The connection to the database the router chose for jwtauth's tables."""
+    return connections[router.db_for_write(Session)]
 
 
 def _make_session(user: Any, *, expires_in: timedelta, revoked: bool) -> Session:
@@ -117,7 +123,7 @@ def test_an_explicit_cutoff(world: dict[str, Any]) -> None:
 def test_batches_are_bounded_and_each_in_its_own_transaction(world: dict[str, Any]) -> None:
     totals: list[tuple[int, int]] = []
 
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(sessions_connection()) as queries:
         result = purge_expired_tokens(
             batch_size=1, progress=lambda r: totals.append((r.sessions, r.refresh_tokens))
         )
@@ -152,7 +158,7 @@ def test_no_statement_deletes_more_rows_than_the_batch_size(db: None) -> None:
             deleted.append(context["cursor"].rowcount)
         return result
 
-    with connection.execute_wrapper(count_deleted):
+    with sessions_connection().execute_wrapper(count_deleted):
         result = purge_expired_tokens(batch_size=10)
 
     assert result == PurgeResult(sessions=1, refresh_tokens=27)
@@ -235,7 +241,7 @@ def test_purge_while_logins_refreshes_and_revocations_run() -> None:
             except BaseException as exc:
                 errors.append(exc)
             finally:
-                connection.close()
+                connections.close_all()
 
         return threading.Thread(target=target)
 

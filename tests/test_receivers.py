@@ -6,10 +6,12 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import MD5PasswordHasher, make_password
 from django.contrib.auth.management.commands import changepassword
 from django.core.management import call_command
-from django.db import connection
+from django.db import connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
@@ -28,6 +30,11 @@ class RetiredMD5PasswordHasher(MD5PasswordHasher):
 
 def bearer(tokens: dict[str, Any]) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {tokens['accessToken']}"}
+
+
+def users_connection() -> BaseDatabaseWrapper:
+    """The connection to the database the router chose for the user model."""
+    return connections[router.db_for_write(get_user_model())]
 
 
 @pytest.fixture
@@ -109,7 +116,8 @@ def test_changepassword_command_revokes(
         changepassword.Command, "_get_pass", lambda self, prompt="": "Changed-by-cli-42"
     )
 
-    call_command("changepassword", user.username, stdout=StringIO())
+    database = router.db_for_write(type(user))
+    call_command("changepassword", user.username, database=database, stdout=StringIO())
 
     assert_all_revoked(client, user, tokens, "password_change")
 
@@ -187,14 +195,14 @@ def test_other_changes_revoke_nothing(client: Any, user: Any, login: Any) -> Non
 
 
 def test_saving_unwatched_fields_costs_no_extra_query(user: Any) -> None:
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(users_connection()) as queries:
         user.save(update_fields=["last_login"])
 
     assert len(queries) == 1
 
 
 def test_creating_a_user_revokes_nothing_and_reads_nothing() -> None:
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(users_connection()) as queries:
         UserFactory()
 
     assert not any(query["sql"].lstrip().upper().startswith("SELECT") for query in queries)

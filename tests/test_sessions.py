@@ -11,7 +11,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, router, transaction
 from django.dispatch import Signal
 from django.test import override_settings
 from django.utils import timezone
@@ -90,7 +90,7 @@ def test_a_login_whose_token_cannot_be_stored_stores_no_session(user: Any) -> No
 
 
 def test_a_failed_login_write_leaves_the_callers_transaction_usable(user: Any) -> None:
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(Session)):
         start_session_into_a_taken_digest(user)
 
         assert Session.objects.count() == RefreshToken.objects.count() == 1
@@ -425,7 +425,7 @@ def test_a_database_error_in_the_write_keeps_the_old_token(user: Any) -> None:
 
 def test_a_database_error_in_the_write_leaves_the_callers_transaction_usable(user: Any) -> None:
     """As ``ATOMIC_REQUESTS`` would have it: the failure is rolled back to before the write."""
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(Session)):
         issued = sessions.start_session(user)
 
         rotate_into_a_taken_digest(issued)
@@ -447,7 +447,7 @@ def _race(raw: str, threads: int) -> list[str]:
         except RefreshTokenInvalid:
             outcome = "rejected"
         finally:
-            connection.close()
+            connections.close_all()
         with lock:
             outcomes.append(outcome)
 

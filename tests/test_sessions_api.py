@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connections, router
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -253,7 +253,7 @@ def test_authenticated_requests_never_write(client: Any, user: Any) -> None:
     tokens = log_in(client, user)
     before = Session.objects.get(pk=sid_of(tokens)).last_used_at
 
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(connections[router.db_for_read(Session)]) as queries:
         for _ in range(3):
             assert client.get("/api/me/", **bearer(tokens)).status_code == 200
             assert client.get("/auth/sessions/", **bearer(tokens)).status_code == 200
