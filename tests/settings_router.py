@@ -4,10 +4,13 @@ else a second SQLite file. ``scripts/test`` runs the session tests with it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.settings import *  # noqa: F403
 from tests.settings import BASE_DIR, DATABASES
 
-_default = DATABASES["default"]
+_default: Any = DATABASES["default"]
+_other: Any
 if _default["ENGINE"] == "django.db.backends.sqlite3":
     _other = {
         **_default,
