@@ -14,9 +14,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
-from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication
+from rest_framework.authentication import BaseAuthentication, CSRFCheck
 from rest_framework.request import Request
 
 from . import revocation
@@ -58,11 +57,6 @@ class TokenUser:
         return str(self.pk)
 
 
-class _CSRFCheck(CsrfViewMiddleware):
-    def _reject(self, request: Any, reason: str) -> str:
-        return reason
-
-
 class _WithoutForm:
     """The request as the CSRF check sees it when its body cannot be parsed:
     no ``csrfmiddlewaretoken`` field, so only the ``X-CSRFToken`` header counts."""
@@ -79,19 +73,18 @@ class _WithoutForm:
 
 
 class JWTAuthentication(BaseAuthentication):
-    """``Authorization: Bearer <token>``, else the access cookie (with a CSRF check)."""
+    """``Authorization: Bearer <token>``, else the access cookie (with a CSRF check).
+
+    A subclass configures it with class attributes, as DRF's own classes are.
+    """
 
     www_authenticate_realm = "api"
-
-    def __init__(
-        self, *, user_mode: UserMode | None = None, checks_revocation: bool = True
-    ) -> None:
-        # ``None``: JWTAUTH["USER_MODE"], read per request. Views that act on the
-        # token alone (logout, logout-all) pass "token" and skip the user query.
-        self.user_mode = user_mode
-        # False only for a view that makes the check itself before it acts (logout,
-        # which makes it in the round trip of its own writes).
-        self.checks_revocation = checks_revocation
+    # ``None``: JWTAUTH["USER_MODE"], read per request. "token": the verified claims
+    # as a ``TokenUser``, no user query, for views that act on what the token names.
+    user_mode: UserMode | None = None
+    # False only for a view that makes the check itself before it acts (logout, which
+    # makes it in the round trip of its own writes).
+    checks_revocation = True
 
     def authenticate(self, request: Request) -> tuple[Any, dict[str, Any]] | None:
         found = self.get_raw_token(request)
@@ -169,8 +162,14 @@ class JWTAuthentication(BaseAuthentication):
         self._check_csrf(request)
 
     def _check_csrf(self, request: Request | _WithoutForm) -> None:
-        check = _CSRFCheck(lambda req: None)  # type: ignore[arg-type]
+        check = CSRFCheck(lambda req: None)  # type: ignore[arg-type]
         check.process_request(request)  # type: ignore[arg-type]
         reason = check.process_view(request, None, (), {})  # type: ignore[arg-type]
         if reason:
             raise CSRFFailed()
+
+
+class TokenClaimsAuthentication(JWTAuthentication):
+    """The token's verified claims as a ``TokenUser``, whatever ``USER_MODE`` says."""
+
+    user_mode = "token"

@@ -1,10 +1,13 @@
 """Errors, in two layers.
 
 The domain layer (``JWTAuthError`` and its subclasses) knows nothing of HTTP;
-the token, revocation and session modules raise it. ``to_api_exception``
-translates each domain error once, at the edge, into a DRF ``APIException``
-subclass with a status and a stable ``default_code``; ``exception_handler``
-renders every DRF error as ``{"error": {"code", "message"}}`` (SPEC §4).
+the token, revocation and session modules raise it. ``to_api_exception`` is the
+one table that translates a domain error into a DRF ``APIException`` subclass
+with a status and a stable ``default_code``. It is applied at DRF's two edges:
+``JWTAuthentication.authenticate`` (DRF's contract: an authentication class
+raises ``AuthenticationFailed``, whatever the project's exception handler) and
+``exception_handler``, which translates what a view raised and renders every
+DRF error as ``{"error": {"code", "message"}}`` (SPEC §4).
 """
 
 from __future__ import annotations
@@ -201,6 +204,19 @@ def error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
     return {"error": error}
 
 
+def _challenge(exc: exceptions.APIException, context: dict[str, Any]) -> None:
+    """What DRF's ``APIView.handle_exception`` gives the 401s it sees, for a 401 that was a
+    domain error when the view handled it: the view's challenge, else a 403."""
+    if not isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        return
+    view, request = context.get("view"), context.get("request")
+    header = view.get_authenticate_header(request) if view is not None else None
+    if header:
+        exc.auth_header = header  # type: ignore[union-attr]
+    else:
+        exc.status_code = status.HTTP_403_FORBIDDEN
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF ``EXCEPTION_HANDLER`` that renders every API error in jwtauth's envelope."""
     # Imported here: rest_framework.views reads DRF settings, which import this module.
@@ -208,6 +224,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     if isinstance(exc, JWTAuthError) and not isinstance(exc, KeyConfigurationError):
         exc = to_api_exception(exc)
+        _challenge(exc, context)
     elif isinstance(exc, RequestDataTooBig):
         # DRF reads the whole JSON body through ``HttpRequest.body``; left alone, this
         # would become Django's HTML 400 page instead of the envelope.

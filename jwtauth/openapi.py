@@ -25,6 +25,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
+from .authentication import JWTAuthentication
 from .conf import app_settings
 from .serializers import LoginSerializer, LogoutSerializer, RefreshSerializer, SessionSerializer
 
@@ -139,170 +140,162 @@ _CSRF = _error("CSRF_FAILED: cookie-authenticated unsafe request without a CSRF 
 
 
 def _annotate(view: type[Any], **methods: Any) -> type[Any]:
-    """A subclass of ``view`` carrying the schema; the real view is left alone."""
-    annotated = type(view.__name__, (view,), {"__module__": view.__module__})
+    """A subclass of ``view`` carrying the schema; the real view is left alone.
+
+    Its authentication classes are ``JWTAuthentication`` where the view has a subclass
+    (logout's, configured with class attributes): the same security schemes, which
+    drf-spectacular would otherwise see as two components of one name.
+    """
+    authentication = [
+        JWTAuthentication if issubclass(cls, JWTAuthentication) else cls
+        for cls in getattr(view, "authentication_classes", [])
+    ]
+    annotated = type(
+        view.__name__,
+        (view,),
+        {"__module__": view.__module__, "authentication_classes": authentication},
+    )
     return extend_schema_view(**methods)(annotated)
 
 
-class LoginViewSchema(OpenApiViewExtension):
-    target_class = "jwtauth.views.LoginView"
+_KEY_SET = {
+    "type": "object",
+    "properties": {"keys": {"type": "array", "items": {"type": "object"}}},
+    "required": ["keys"],
+}
 
-    def view_replacement(self) -> type[Any]:
-        return _annotate(
-            self.target,
-            post=extend_schema(
-                tags=[TAG],
-                summary="Log in",
-                description=(
-                    'Give exactly one of the username field or "email". With "transport": '
-                    '"cookie" the tokens are set as httpOnly cookies instead of returned.'
-                ),
-                request=LoginSerializer,
-                responses={
-                    200: _TOKENS,
-                    400: _INVALID_REQUEST,
-                    401: _error("INVALID_CREDENTIALS"),
-                    429: _RATE_LIMITED,
-                    503: _UNAVAILABLE,
-                },
+# Each view of jwtauth.views: its method and the schema drf-spectacular shows for it.
+_VIEWS: dict[str, tuple[str, dict[str, Any]]] = {
+    "LoginView": (
+        "post",
+        {
+            "summary": "Log in",
+            "description": (
+                'Give exactly one of the username field or "email". With "transport": '
+                '"cookie" the tokens are set as httpOnly cookies instead of returned.'
             ),
-        )
-
-
-class RefreshViewSchema(OpenApiViewExtension):
-    target_class = "jwtauth.views.RefreshView"
-
-    def view_replacement(self) -> type[Any]:
-        return _annotate(
-            self.target,
-            post=extend_schema(
-                tags=[TAG],
-                summary="Rotate a refresh token",
-                description=(
-                    "Consumes the refresh token (body, else the refresh cookie) and answers a "
-                    "new pair in the same transport. A reused token revokes its whole session."
-                ),
-                request=RefreshSerializer,
-                responses={
-                    200: _TOKENS,
-                    400: _INVALID_REQUEST,
-                    401: _error("NO_REFRESH_TOKEN or INVALID_REFRESH_TOKEN"),
-                    403: _CSRF,
-                    429: _RATE_LIMITED,
-                    503: _UNAVAILABLE,
-                },
+            "request": LoginSerializer,
+            "responses": {
+                200: _TOKENS,
+                400: _INVALID_REQUEST,
+                401: _error("INVALID_CREDENTIALS"),
+                429: _RATE_LIMITED,
+                503: _UNAVAILABLE,
+            },
+        },
+    ),
+    "RefreshView": (
+        "post",
+        {
+            "summary": "Rotate a refresh token",
+            "description": (
+                "Consumes the refresh token (body, else the refresh cookie) and answers a "
+                "new pair in the same transport. A reused token revokes its whole session."
             ),
-        )
+            "request": RefreshSerializer,
+            "responses": {
+                200: _TOKENS,
+                400: _INVALID_REQUEST,
+                401: _error("NO_REFRESH_TOKEN or INVALID_REFRESH_TOKEN"),
+                403: _CSRF,
+                429: _RATE_LIMITED,
+                503: _UNAVAILABLE,
+            },
+        },
+    ),
+    "LogoutView": (
+        "post",
+        {
+            "summary": "Log out",
+            "description": "Revokes the presented access token and its whole session.",
+            "request": LogoutSerializer,
+            "responses": {
+                204: OpenApiResponse(description="Revoked; token cookies cleared."),
+                400: _INVALID_REQUEST,
+                401: _UNAUTHENTICATED,
+                403: _CSRF,
+                503: _UNAVAILABLE,
+            },
+        },
+    ),
+    "LogoutAllView": (
+        "post",
+        {
+            "summary": "Log out everywhere",
+            "description": "Revokes every session and every access token of the user.",
+            "request": None,
+            "responses": {
+                204: OpenApiResponse(description="Revoked."),
+                401: _UNAUTHENTICATED,
+                403: _CSRF,
+                503: _UNAVAILABLE,
+            },
+        },
+    ),
+    "SessionListView": (
+        "get",
+        {
+            "summary": "List my sessions",
+            "description": 'The caller\'s live sessions, newest first; "current" marks this one.',
+            "responses": {
+                200: SessionSerializer(many=True),
+                401: _UNAUTHENTICATED,
+                503: _UNAVAILABLE,
+            },
+        },
+    ),
+    "SessionDetailView": (
+        "delete",
+        {
+            "summary": "Revoke one of my sessions",
+            "parameters": [
+                OpenApiParameter(
+                    "session_id",
+                    str,
+                    OpenApiParameter.PATH,
+                    description='A session "id" from the list (the tokens\' "sid").',
+                )
+            ],
+            "responses": {
+                204: OpenApiResponse(description="Revoked."),
+                401: _UNAUTHENTICATED,
+                403: _CSRF,
+                404: _error("NOT_FOUND: no live session of the caller has this id."),
+                503: _UNAVAILABLE,
+            },
+        },
+    ),
+    "JWKSView": (
+        "get",
+        {
+            "summary": "Public verifying keys (JWK Set)",
+            "responses": {
+                200: OpenApiResponse(response=_KEY_SET, description="RFC 7517 JWK Set."),
+                404: _error("NOT_FOUND: the algorithm is HMAC; no key is public."),
+            },
+        },
+    ),
+}
 
 
-class LogoutViewSchema(OpenApiViewExtension):
-    target_class = "jwtauth.views.LogoutView"
+def _view_schema(view_name: str, method: str, schema: dict[str, Any]) -> type[Any]:
+    """The extension that shows ``schema`` for ``method`` of ``jwtauth.views.<view_name>``;
+    drf-spectacular registers it as it is created."""
 
-    def view_replacement(self) -> type[Any]:
-        return _annotate(
-            self.target,
-            post=extend_schema(
-                tags=[TAG],
-                summary="Log out",
-                description="Revokes the presented access token and its whole session.",
-                request=LogoutSerializer,
-                responses={
-                    204: OpenApiResponse(description="Revoked; token cookies cleared."),
-                    400: _INVALID_REQUEST,
-                    401: _UNAUTHENTICATED,
-                    403: _CSRF,
-                    503: _UNAVAILABLE,
-                },
-            ),
-        )
+    def view_replacement(self: OpenApiViewExtension) -> type[Any]:
+        return _annotate(self.target, **{method: extend_schema(tags=[TAG], **schema)})
+
+    return type(
+        f"{view_name}Schema",
+        (OpenApiViewExtension,),
+        {
+            "__module__": __name__,
+            "target_class": f"jwtauth.views.{view_name}",
+            "view_replacement": view_replacement,
+        },
+    )
 
 
-class LogoutAllViewSchema(OpenApiViewExtension):
-    target_class = "jwtauth.views.LogoutAllView"
-
-    def view_replacement(self) -> type[Any]:
-        return _annotate(
-            self.target,
-            post=extend_schema(
-                tags=[TAG],
-                summary="Log out everywhere",
-                description="Revokes every session and every access token of the user.",
-                request=None,
-                responses={
-                    204: OpenApiResponse(description="Revoked."),
-                    401: _UNAUTHENTICATED,
-                    403: _CSRF,
-                    503: _UNAVAILABLE,
-                },
-            ),
-        )
-
-
-class SessionListViewSchema(OpenApiViewExtension):
-    target_class = "jwtauth.views.SessionListView"
-
-    def view_replacement(self) -> type[Any]:
-        return _annotate(
-            self.target,
-            get=extend_schema(
-                tags=[TAG],
-                summary="List my sessions",
-                description='The caller\'s live sessions, newest first; "current" marks this one.',
-                responses={
-                    200: SessionSerializer(many=True),
-                    401: _UNAUTHENTICATED,
-                    503: _UNAVAILABLE,
-                },
-            ),
-        )
-
-
-class SessionDetailViewSchema(OpenApiViewExtension):
-    target_class = "jwtauth.views.SessionDetailView"
-
-    def view_replacement(self) -> type[Any]:
-        return _annotate(
-            self.target,
-            delete=extend_schema(
-                tags=[TAG],
-                summary="Revoke one of my sessions",
-                parameters=[
-                    OpenApiParameter(
-                        "session_id",
-                        str,
-                        OpenApiParameter.PATH,
-                        description='A session "id" from the list (the tokens\' "sid").',
-                    )
-                ],
-                responses={
-                    204: OpenApiResponse(description="Revoked."),
-                    401: _UNAUTHENTICATED,
-                    403: _CSRF,
-                    404: _error("NOT_FOUND: no live session of the caller has this id."),
-                    503: _UNAVAILABLE,
-                },
-            ),
-        )
-
-
-class JWKSViewSchema(OpenApiViewExtension):
-    target_class = "jwtauth.views.JWKSView"
-    optional = True
-
-    def view_replacement(self) -> type[Any]:
-        key_set = {
-            "type": "object",
-            "properties": {"keys": {"type": "array", "items": {"type": "object"}}},
-            "required": ["keys"],
-        }
-        return _annotate(
-            self.target,
-            get=extend_schema(
-                tags=[TAG],
-                summary="Public verifying keys (JWK Set)",
-                responses={
-                    200: OpenApiResponse(response=key_set, description="RFC 7517 JWK Set."),
-                    404: _error("NOT_FOUND: the algorithm is HMAC; no key is public."),
-                },
-            ),
-        )
+VIEW_SCHEMAS = {
+    name: _view_schema(name, method, schema) for name, (method, schema) in _VIEWS.items()
+}

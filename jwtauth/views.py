@@ -8,7 +8,6 @@ from uuid import UUID
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.cache import add_never_cache_headers, patch_cache_control
-from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -16,16 +15,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import sessions
-from .authentication import JWTAuthentication
+from .authentication import JWTAuthentication, TokenClaimsAuthentication
 from .conf import app_settings
 from .cookies import clear_token_cookies, set_token_cookies
 from .exceptions import (
     CredentialsInvalid,
-    JWTAuthError,
     NoRefreshToken,
     NotFound,
     exception_handler,
-    to_api_exception,
 )
 from .keys import jwks
 from .models import Session
@@ -47,11 +44,6 @@ class JWTAuthView(APIView):
         # Also on login and refresh, which authenticate no token: a failure there is
         # a 401 with a Bearer challenge, never DRF's fallback 403.
         return JWTAuthentication().authenticate_header(request)
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, JWTAuthError):
-            exc = to_api_exception(exc)
-        return super().handle_exception(exc)
 
 
 def _tokens_response(issued: sessions.IssuedTokens, transport: str) -> Response:
@@ -148,21 +140,23 @@ class RefreshView(JWTAuthView):
         return _tokens_response(sessions.rotate(raw), transport)
 
 
+class LogoutAuthentication(TokenClaimsAuthentication):
+    """The claims, unchecked: ``sessions.logout`` checks revocation in the round trip of
+    its own writes."""
+
+    checks_revocation = False
+
+
 class TokenRevocationView(JWTAuthView):
-    """Base of logout and logout-all: they act on what the access token names."""
+    """Base of logout and logout-all: they act on what the access token names, and
+    need its verified claims, not the user row."""
 
-    authentication_classes = [JWTAuthentication]
+    authentication_classes = [TokenClaimsAuthentication]
     permission_classes = [IsAuthenticated]
-
-    def get_authenticators(self) -> list[BaseAuthentication]:
-        # Revoking what the token names needs its verified claims, not the user row.
-        return [JWTAuthentication(user_mode="token")]
 
 
 class LogoutView(TokenRevocationView):
-    def get_authenticators(self) -> list[BaseAuthentication]:
-        # sessions.logout checks revocation in the same round trip as its writes.
-        return [JWTAuthentication(user_mode="token", checks_revocation=False)]
+    authentication_classes = [LogoutAuthentication]
 
     def post(self, request: Request) -> Response:
         # Authenticated by now: the header, when present, is what authenticated.

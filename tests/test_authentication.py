@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from jwtauth import sessions
-from jwtauth.authentication import JWTAuthentication, TokenUser
+from jwtauth.authentication import JWTAuthentication, TokenClaimsAuthentication, TokenUser
 from jwtauth.exceptions import ExpiredToken, InvalidToken, RevokedToken
 from jwtauth.tokens import encode_access_token
 from tests.factories import UserFactory
@@ -132,7 +132,7 @@ def test_a_view_may_ask_for_the_claims_alone(user: Any, django_assert_num_querie
     token = sessions.start_session(user).access.token
     request = Request(factory.get("/", HTTP_AUTHORIZATION=f"Bearer {token}"))
     with django_assert_num_queries(0):
-        found = JWTAuthentication(user_mode="token").authenticate(request)
+        found = TokenClaimsAuthentication().authenticate(request)
     assert found is not None
     found_user, _claims = found
     assert isinstance(found_user, TokenUser)

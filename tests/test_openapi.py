@@ -158,7 +158,7 @@ def test_the_jwks_endpoint_schema() -> None:
         def get(self, request: Any) -> Response:
             return Response({"keys": []})
 
-    replaced = openapi.JWKSViewSchema(JWKSView.as_view()).view_replacement()
+    replaced = openapi.VIEW_SCHEMAS["JWKSView"](JWKSView.as_view()).view_replacement()
     generated = SchemaGenerator(
         patterns=[path(".well-known/jwks.json", replaced.as_view())]
     ).get_schema(request=None, public=True)
