@@ -15,7 +15,7 @@ class of its own adds ``UserSessionsInline`` to its ``inlines`` (docs/operations
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -34,7 +34,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import sessions
-from .models import Session
+from .models import Session, SessionQuerySet, SessionStatus
 
 _BROWSERS = (
     # Order matters: Edge and Opera say "Chrome" too, Chrome says "Safari".
@@ -78,17 +78,13 @@ class SessionStatusFilter(admin.SimpleListFilter):
     parameter_name = "status"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [("active", _("active")), ("revoked", _("revoked")), ("expired", _("expired"))]
+        return list(SessionStatus.choices)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        now = timezone.now()
-        if self.value() == "active":
-            return queryset.filter(revoked_at__isnull=True, expires_at__gt=now)
-        if self.value() == "revoked":
-            return queryset.filter(revoked_at__isnull=False)
-        if self.value() == "expired":
-            return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
-        return queryset
+        value = self.value()
+        if value not in SessionStatus.values:
+            return queryset
+        return cast(SessionQuerySet, queryset).with_status(value)
 
 
 def _when(moment: Any) -> str:
@@ -350,13 +346,7 @@ class UserSessionsInline(admin.TabularInline):  # type: ignore[type-arg]
         css = {"all": ["jwtauth/admin.css"]}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Session]:
-        now = timezone.now()
-        return (
-            super()
-            .get_queryset(request)
-            .filter(revoked_at__isnull=True, expires_at__gt=now)
-            .order_by("-last_used_at")
-        )
+        return cast(SessionQuerySet, super().get_queryset(request)).live().order_by("-last_used_at")
 
     @admin.display(description=_("device"))
     def device(self, session: Session) -> str:

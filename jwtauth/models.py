@@ -10,6 +10,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -17,9 +18,27 @@ from django.utils.translation import gettext_lazy as _
 USER_AGENT_LENGTH = 512
 
 
+class SessionStatus(models.TextChoices):
+    """A session's status: ``Session.status`` in Python, ``with_status()`` in a query."""
+
+    ACTIVE = "active", _("active")
+    REVOKED = "revoked", _("revoked")
+    EXPIRED = "expired", _("expired")
+
+
 class SessionQuerySet(models.QuerySet["Session"]):
+    def with_status(self, status: str) -> SessionQuerySet:
+        """The sessions whose ``status`` is ``status``, now (``Session.status`` in SQL)."""
+        now = timezone.now()
+        conditions = {
+            SessionStatus.REVOKED: Q(revoked_at__isnull=False),
+            SessionStatus.ACTIVE: Q(revoked_at__isnull=True, expires_at__gt=now),
+            SessionStatus.EXPIRED: Q(revoked_at__isnull=True, expires_at__lte=now),
+        }
+        return self.filter(conditions[SessionStatus(status)])
+
     def live(self) -> SessionQuerySet:
-        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+        return self.with_status(SessionStatus.ACTIVE)
 
 
 class Session(models.Model):
@@ -69,15 +88,15 @@ class Session(models.Model):
         return str(self.pk)
 
     @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None and self.expires_at > timezone.now()
+    def status(self) -> SessionStatus:
+        """Revoked once ``revoked_at`` is set; else active until ``expires_at``, then expired."""
+        if self.revoked_at is not None:
+            return SessionStatus.REVOKED
+        return SessionStatus.ACTIVE if self.expires_at > timezone.now() else SessionStatus.EXPIRED
 
     @property
-    def status(self) -> str:
-        """active, revoked or expired."""
-        if self.revoked_at is not None:
-            return "revoked"
-        return "active" if self.expires_at > timezone.now() else "expired"
+    def is_active(self) -> bool:
+        return self.status == SessionStatus.ACTIVE
 
 
 class RefreshToken(models.Model):
@@ -119,10 +138,10 @@ class RefreshToken(models.Model):
     def status(self) -> str:
         """active, rotated (consumed), revoked (its session is) or expired."""
         session_status = self.session.status
-        if session_status == "revoked":
+        if session_status == SessionStatus.REVOKED:
             return session_status
         if self.generation < self.session.generation:
             return "rotated"
-        if session_status == "expired" or self.expires_at <= timezone.now():
-            return "expired"
-        return "active"
+        if session_status == SessionStatus.EXPIRED or self.expires_at <= timezone.now():
+            return SessionStatus.EXPIRED
+        return SessionStatus.ACTIVE
