@@ -19,6 +19,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import BaseCache, caches
+from django.core.exceptions import SuspiciousOperation
+from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
@@ -73,32 +75,14 @@ class JWTAuthThrottle(SimpleRateThrottle):
         raise NotImplementedError
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        if self.rate is None:
-            return True
-        # Outside the ``try``: reading the body may raise ParseError, which must reach the client.
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
-            return True
+        """DRF's ``allow_request``; a cache that fails lets the request through."""
         try:
-            self.history = self.cache.get(self.key, [])
+            return bool(super().allow_request(request, view))
+        except (APIException, SuspiciousOperation):
+            raise  # the body could not be read (ParseError, RequestDataTooBig): the client hears it
         except Exception as exc:  # every cache backend raises its own errors
-            return self._cache_failed(exc)
-        self.now = self.timer()
-        while self.history and self.history[-1] <= self.now - self.duration:
-            self.history.pop()
-        if len(self.history) >= self.num_requests:
-            return bool(self.throttle_failure())
-        return bool(self.throttle_success())
-
-    def throttle_success(self) -> bool:
-        try:
-            return bool(super().throttle_success())
-        except Exception as exc:
-            return self._cache_failed(exc)
-
-    def _cache_failed(self, exc: Exception) -> bool:
-        logger.warning("jwtauth: throttle cache unreachable; not throttling: %s", exc)
-        return True
+            logger.warning("jwtauth: throttle cache unreachable; not throttling: %s", exc)
+            return True
 
     def key_for(self, ident: str) -> str:
         return self.cache_format % {"scope": self.scope, "ident": ident}
