@@ -8,6 +8,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from .sessions import MAX_REFRESH_TOKEN_LENGTH
+
 # Long enough for any passphrase; short enough that a hasher never chews megabytes.
 MAX_PASSWORD_LENGTH = 1024
 MAX_IDENTIFIER_LENGTH = 254
@@ -48,7 +50,9 @@ class LoginSerializer(serializers.Serializer[Any]):
 
 
 class RefreshSerializer(serializers.Serializer[Any]):
-    refreshToken = StrictCharField(required=False, max_length=256, trim_whitespace=False)
+    refreshToken = StrictCharField(
+        required=False, max_length=MAX_REFRESH_TOKEN_LENGTH, trim_whitespace=False
+    )
 
 
 class LogoutSerializer(RefreshSerializer):
