@@ -106,5 +106,26 @@ def test_no_token_challenge_has_no_error_attribute() -> None:
     assert render(exc)["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
+class NoChallengeView(APIView):
+    authentication_classes: list[Any] = []
+
+
+def test_a_domain_401_raised_in_a_view_carries_the_views_challenge() -> None:
+    refresh = render(exceptions.RefreshTokenInvalid("internal detail"))
+    access = render(exceptions.TokenRevoked("internal detail"))
+    assert (refresh.status_code, access.status_code) == (401, 401)
+    assert refresh["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert access["WWW-Authenticate"].startswith('Bearer realm="api", error="invalid_token"')
+
+
+def test_a_domain_401_raised_in_a_view_with_no_challenge_is_a_403_as_drf_makes_it() -> None:
+    context = {"view": NoChallengeView(), "request": factory.get("/")}
+    response = exception_handler(exceptions.TokenRevoked("internal detail"), context)
+    assert response is not None
+    assert response.status_code == 403
+    assert "WWW-Authenticate" not in response
+    assert response.data["error"]["code"] == "TOKEN_REVOKED"
+
+
 def test_non_api_errors_are_left_to_django() -> None:
     assert render(ValueError("boom")) is None

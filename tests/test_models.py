@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from jwtauth import sessions
-from jwtauth.models import RefreshToken, Session
+from jwtauth.models import RefreshToken, Session, SessionStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +47,19 @@ def test_live_sessions(user: Any) -> None:
     Session.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now())
     Session.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
     assert list(Session.objects.live()) == [live]
+
+
+def test_with_status_selects_what_status_says(user: Any) -> None:
+    _, revoked, expired = (sessions.start_session(user).session for _ in range(3))
+    Session.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now())
+    Session.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
+
+    for status in SessionStatus:
+        selected = set(Session.objects.with_status(status))
+        assert selected == {s for s in Session.objects.all() if s.status == status}
+        assert len(selected) == 1
+
+
+def test_with_status_refuses_an_unknown_status() -> None:
+    with pytest.raises(ValueError, match="rotated"):
+        Session.objects.with_status("rotated")
