@@ -22,6 +22,7 @@ from .keys import (
     read_key_source,
     signing_key_source,
 )
+from .store import ignores_errors
 
 _PROCESS_LOCAL_BACKENDS = (
     "django.core.cache.backends.locmem.LocMemCache",
@@ -161,24 +162,19 @@ def check_revocation_cache(app_configs: Any = None, **kwargs: Any) -> list[Check
                 id="jwtauth.W003",
             )
         )
-    if backend.startswith(_DJANGO_REDIS_BACKEND_PREFIX):
-        options = config.get("OPTIONS") or {}
-        ignores = options.get(
-            "IGNORE_EXCEPTIONS", getattr(settings, "DJANGO_REDIS_IGNORE_EXCEPTIONS", False)
-        )
-        if ignores:
-            messages.append(
-                Warning(
-                    f"The revocation cache {alias!r} ignores Redis errors: when Redis is down, "
-                    "revoked tokens are silently accepted and logouts silently lost.",
-                    hint=(
-                        "Remove IGNORE_EXCEPTIONS (and DJANGO_REDIS_IGNORE_EXCEPTIONS) for this "
-                        "cache, or give jwtauth a cache alias of its own. To fail open on "
-                        "purpose, set JWTAUTH['REVOCATION_FAIL_OPEN'] = True, which logs."
-                    ),
-                    id="jwtauth.W004",
-                )
+    if backend.startswith(_DJANGO_REDIS_BACKEND_PREFIX) and ignores_errors(alias):
+        messages.append(
+            Warning(
+                f"The revocation cache {alias!r} ignores Redis errors: when Redis is down, "
+                "revoked tokens are silently accepted and logouts silently lost.",
+                hint=(
+                    "Remove IGNORE_EXCEPTIONS (and DJANGO_REDIS_IGNORE_EXCEPTIONS) for this "
+                    "cache, or give jwtauth a cache alias of its own. To fail open on "
+                    "purpose, set JWTAUTH['REVOCATION_FAIL_OPEN'] = True, which logs."
+                ),
+                id="jwtauth.W004",
             )
+        )
     return messages
 
 

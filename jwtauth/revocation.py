@@ -17,8 +17,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.core.cache import caches
-
 from . import nearcache
 from .conf import app_settings
 from .exceptions import RevocationUnavailable, TokenRevoked
@@ -44,7 +42,7 @@ def user_key(sub: str) -> str:
 
 
 def _store() -> CacheStore | RedisStore:
-    return store_for(caches[app_settings.REVOCATION_CACHE])
+    return store_for(app_settings.REVOCATION_CACHE)
 
 
 def near_cache(store: CacheStore | RedisStore) -> NearCache | None:

@@ -19,7 +19,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, cast
 
-from django.core.cache import BaseCache
+from django.conf import settings
+from django.core.cache import BaseCache, caches
 
 try:
     from django_redis.cache import RedisCache
@@ -119,16 +120,26 @@ class RedisStore:
             pipeline.set(self.client.make_key(key), self.client.encode(value), ex=ttl)
 
 
-def store_for(cache: BaseCache) -> CacheStore | RedisStore:
+def ignores_errors(alias: str) -> bool:
+    """Whether the cache ``alias`` swallows Redis errors: django-redis's documented
+    ``OPTIONS["IGNORE_EXCEPTIONS"]``, else its ``DJANGO_REDIS_IGNORE_EXCEPTIONS`` setting."""
+    config: dict[str, Any] = settings.CACHES.get(alias, {})
+    options = config.get("OPTIONS") or {}
+    default = getattr(settings, "DJANGO_REDIS_IGNORE_EXCEPTIONS", False)
+    return bool(options.get("IGNORE_EXCEPTIONS", default))
+
+
+def store_for(alias: str) -> CacheStore | RedisStore:
     """The direct path for django-redis's plain client; the cache API for any other cache.
 
     A cache told to ignore Redis errors keeps the cache API, which swallows them
     (check ``jwtauth.W004`` warns about it).
     """
+    cache = caches[alias]
     if (
         RedisCache is not None
         and type(cache) is RedisCache
-        and not getattr(cache, "_ignore_exceptions", True)
+        and not ignores_errors(alias)
         and type(cast(Any, cache).client) is DefaultClient
     ):
         return RedisStore(cache)

@@ -39,25 +39,33 @@ def local_memory() -> CacheStore:
 @pytest.fixture
 def redis_store(private_redis: PrivateRedis) -> Iterator[RedisStore]:
     with override_settings(CACHES={"default": redis_cache(private_redis.url)}):
-        store = store_for(caches["default"])
+        store = store_for("default")
         assert isinstance(store, RedisStore)
         yield store
 
 
 def test_any_other_cache_goes_through_the_cache_api() -> None:
-    assert isinstance(store_for(LocMemCache("other", {})), CacheStore)
+    locmem = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    with override_settings(CACHES={"default": locmem}):
+        assert isinstance(store_for("default"), CacheStore)
 
 
 def test_django_redis_that_swallows_errors_keeps_the_cache_api() -> None:
     config = redis_cache("redis://127.0.0.1:1/0", IGNORE_EXCEPTIONS=True)
     with override_settings(CACHES={"default": config}):
-        assert isinstance(store_for(caches["default"]), CacheStore)
+        assert isinstance(store_for("default"), CacheStore)
+
+
+def test_django_redis_told_to_swallow_errors_by_its_setting_keeps_the_cache_api() -> None:
+    config = redis_cache("redis://127.0.0.1:1/0")
+    with override_settings(CACHES={"default": config}, DJANGO_REDIS_IGNORE_EXCEPTIONS=True):
+        assert isinstance(store_for("default"), CacheStore)
 
 
 def test_django_redis_with_another_client_class_keeps_the_cache_api() -> None:
     config = redis_cache("redis://127.0.0.1:1/0", CLIENT_CLASS="django_redis.client.HerdClient")
     with override_settings(CACHES={"default": config}):
-        assert isinstance(store_for(caches["default"]), CacheStore)
+        assert isinstance(store_for("default"), CacheStore)
 
 
 def test_cache_store_reads_what_it_wrote(local_memory: CacheStore) -> None:
@@ -130,7 +138,7 @@ def test_redis_store_drops_a_connection_whose_answer_never_came(
 @pytest.mark.redis
 def test_redis_store_read_from_a_dead_server_fails_and_leaks_no_connection() -> None:
     with override_settings(CACHES={"default": redis_cache("redis://127.0.0.1:1/0")}):
-        store = store_for(caches["default"])
+        store = store_for("default")
         assert isinstance(store, RedisStore)
         with pytest.raises(redis.exceptions.ConnectionError):
             store.read(["a"])
