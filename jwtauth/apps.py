@@ -15,7 +15,8 @@ class JWTAuthConfig(AppConfig):
         from django.conf import settings
         from django.db.models.signals import post_save, pre_delete, pre_save
 
-        from . import checks, receivers
+        from . import _receivers as receivers
+        from . import checks
         from .conf import reload_app_settings
         from .keys import reset_key_ring
         from .nearcache import settings_changed as reset_near_caches

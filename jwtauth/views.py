@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import sessions
+from ._parsers import JSONParser
 from .authentication import JWTAuthentication, TokenClaimsAuthentication
 from .conf import app_settings
 from .cookies import clear_token_cookies, set_token_cookies
@@ -26,7 +27,6 @@ from .exceptions import (
 )
 from .keys import jwks
 from .models import Session
-from .parsers import JSONParser
 from .serializers import LoginSerializer, LogoutSerializer, RefreshSerializer, SessionSerializer
 from .throttling import LoginAccountThrottle, LoginIPThrottle, RefreshThrottle, client_ip
 

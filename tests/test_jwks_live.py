@@ -25,7 +25,7 @@ from typing import Any
 import jwt
 import pytest
 
-from jwtauth.keygen import GeneratedKey, generate_key
+from jwtauth._keygen import GeneratedKey, generate_key
 from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""New keys (``jwtauth/keygen.py``) and ``manage.py jwtauth_keygen``."""
+"""New keys (``jwtauth/_keygen.py``) and ``manage.py jwtauth_keygen``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from jwtauth.keygen import generate_key, settings_snippet, signing_settings, verifying_entry
+from jwtauth._keygen import generate_key, settings_snippet, signing_settings, verifying_entry
 from jwtauth.keys import key_ring, load_key
 from jwtauth.tokens import decode_access_token, encode_access_token
 from tests.factories import UserFactory

@@ -138,7 +138,7 @@ def test_core_modules_never_import_drf_spectacular() -> None:
         "import os, sys, django\n"
         "os.environ['DJANGO_SETTINGS_MODULE'] = 'example_project.settings'\n"
         "django.setup()\n"
-        "import jwtauth.admin, jwtauth.checks, jwtauth.views, jwtauth.urls, jwtauth.receivers\n"
+        "import jwtauth.admin, jwtauth.checks, jwtauth.views, jwtauth.urls, jwtauth._receivers\n"
         "import jwtauth.purge\n"
         "print('drf_spectacular' in sys.modules)\n"
     )

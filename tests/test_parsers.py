@@ -7,7 +7,7 @@ import io
 import pytest
 from rest_framework.exceptions import ParseError
 
-from jwtauth.parsers import JSONParser
+from jwtauth._parsers import JSONParser
 
 
 def parse(body: bytes) -> object:

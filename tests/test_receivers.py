@@ -248,7 +248,7 @@ def test_saving_a_user_whose_row_is_gone_revokes_nothing(
 def test_a_user_model_without_is_active_is_watched_for_its_password_only() -> None:
     from django.contrib.auth.models import Group
 
-    from jwtauth import receivers
+    from jwtauth import _receivers as receivers
 
     assert receivers._has_field(Group, "is_active") is False
     assert receivers._has_field(type(UserFactory.build()), "is_active") is True

@@ -248,6 +248,6 @@ def test_every_reason_jwtauth_sends_is_listed() -> None:
         for module in package.rglob("*.py")
         for match in re.findall(r'reason="([a-z_]+)"', module.read_text())
     }
-    # password_change and deactivated are computed in receivers.py, not written as reason="…".
+    # password_change and deactivated are computed in _receivers.py, not written as reason="…".
     assert written >= {"logout", "logout_all", "reuse", "admin", "api", "session_limit"}
     assert written <= set(signals.REVOKE_REASONS)

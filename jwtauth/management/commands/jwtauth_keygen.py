@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from jwtauth.keygen import generate_key, settings_snippet
+from jwtauth._keygen import generate_key, settings_snippet
 from jwtauth.keys import SUPPORTED_ALGORITHMS
 
 
