@@ -826,7 +826,7 @@ def targets_table(
         row("GET token mode: ≤ 0.9× simplejwt stateless", f"{r_token:.2f}×", r_token <= 0.9),
         row("GET token mode: ≤ 1.3× floor", f"{r_token_floor:.2f}×", r_token_floor <= 1.3),
         row(
-            # On PostgreSQL the write is one statement in autocommit: no transaction at all.
+            # The read, the claims hook's groups, then the gate UPDATE and the INSERT together.
             "refresh: ≤ 4 SQL in at most one transaction",
             f"{refresh.sql} SQL in {refresh.transactions} "
             + ("transaction" if refresh.transactions == 1 else "transactions"),
