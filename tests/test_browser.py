@@ -29,21 +29,35 @@ from playwright.sync_api import BrowserContext, Page, Response, expect
 from jwtauth.models import Session
 from jwtauth.tokens import encode_access_token
 from jwtauth.views import JWTAuthView
-from tests.conftest import ARTIFACTS
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TOKEN_COOKIES = {"accessToken", "refreshToken"}
-SHORT_LIFETIME = 2  # seconds
+SHORT_LIFETIME = 2  # seconds: the page refreshes by itself every 1.6 s
+PHONE_WIDTH = 390
+PHONE: dict[str, Any] = {
+    "user_agent": (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
+    ),
+    "viewport": {"width": PHONE_WIDTH, "height": 844},
+}
 
 
 @pytest.fixture
-def browser_settings() -> Iterator[None]:
+def access_lifetime() -> int:
+    """Long enough for nothing to expire during a test; tests of expiry parametrize it."""
+    return 600
+
+
+@pytest.fixture
+def browser_settings(access_lifetime: int) -> Iterator[None]:
     with override_settings(
         JWTAUTH={
             **settings.JWTAUTH,
             "COOKIE_SECURE": False,
-            "ACCESS_TOKEN_LIFETIME": SHORT_LIFETIME,
+            "ACCESS_TOKEN_LIFETIME": access_lifetime,
         }
     ):
         yield
@@ -95,6 +109,7 @@ def log_in(page: Page, user: Any, password: str) -> None:
     page.fill("#password", password)
     page.click("#login")
     expect(page.locator("#user-username")).to_have_text(user.username)
+    expect(page.locator("#devices .device.current")).to_be_visible()
 
 
 def token_cookies(context: BrowserContext) -> dict[str, Any]:
@@ -108,8 +123,7 @@ def test_login_through_the_form_shows_the_user_and_no_script_sees_a_token(
 
     expect(page.locator("#status")).to_have_text(f"Signed in as {user.username}")
     expect(page.locator("#user-email")).to_have_text(user.email)
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / "logged-in.png", full_page=True)
+    expect(page.locator("#token-expiry")).to_contain_text("refreshed before it does")
     cookies = token_cookies(context)
     assert set(cookies) == TOKEN_COOKIES
     assert all(cookie["httpOnly"] for cookie in cookies.values())
@@ -131,20 +145,52 @@ def test_login_through_the_form_shows_the_user_and_no_script_sees_a_token(
     expect(page.locator("#user-username")).to_have_text(user.username)
 
 
-def test_the_page_refreshes_when_the_access_token_expires_and_stays_logged_in(
+@pytest.mark.parametrize("access_lifetime", [SHORT_LIFETIME])
+def test_the_page_refreshes_before_the_access_token_expires_by_itself(
     page: Page, context: BrowserContext, user: Any, password: str
 ) -> None:
-    log_in(page, user, password)
-    first_refresh_cookie = token_cookies(context)["refreshToken"]["value"]
-    time.sleep(SHORT_LIFETIME + 0.5)
-
-    with page.expect_response("**/auth/refresh/") as refreshed:
-        page.click("#whoami")
+    with page.expect_response(
+        lambda r: r.url.endswith("/auth/refresh/") and r.status == 200, timeout=10_000
+    ) as refreshed:
+        log_in(page, user, password)
+        first_refresh_cookie = token_cookies(context)["refreshToken"]["value"]
 
     assert refreshed.value.status == 200
     expect(page.locator("#user-username")).to_have_text(user.username)
     assert token_cookies(context)["refreshToken"]["value"] != first_refresh_cookie
     assert Session.objects.live().filter(user=user).count() == 1
+
+
+@pytest.mark.parametrize("access_lifetime", [SHORT_LIFETIME])
+def test_several_tabs_refresh_one_at_a_time_and_the_session_lives_on(
+    context: BrowserContext, user: Any, password: str
+) -> None:
+    first = context.new_page()
+    log_in(first, user, password)
+    tabs = [first, *(context.new_page() for _ in range(2))]
+    refreshes: list[int] = []
+    for tab in tabs:
+        tab.on(
+            "response",
+            lambda response: (
+                refreshes.append(response.status)
+                if response.url.endswith("/auth/refresh/")
+                else None
+            ),
+        )
+    for tab in tabs[1:]:
+        tab.goto("/")
+        expect(tab.locator("#user-username")).to_have_text(user.username)
+
+    # Every tab's timer comes due at the same moments, lifetime after lifetime.
+    first.wait_for_timeout(SHORT_LIFETIME * 3 * 1000)
+
+    assert len(refreshes) >= 3
+    assert set(refreshes) == {200}
+    session = Session.objects.get(user=user)
+    assert (session.is_active, session.revoke_reason) == (True, "")
+    for tab in tabs:
+        expect(tab.locator("#status")).to_have_text(f"Signed in as {user.username}")
 
 
 def test_an_expired_token_answer_makes_the_page_refresh(
@@ -169,12 +215,17 @@ def test_an_expired_token_answer_makes_the_page_refresh(
     answers: list[Response] = []
     page.on("response", lambda response: answers.append(response))
 
-    with page.expect_response(lambda r: r.url.endswith("/api/me/") and r.status == 200):
+    with page.expect_response(lambda r: r.url.endswith("/auth/sessions/") and r.status == 200):
         page.click("#whoami")
 
     expect(page.locator("#status")).to_have_text(f"Signed in as {user.username}")
     codes = [(a.url.split("/", 3)[-1], a.status) for a in answers if "/static/" not in a.url]
-    assert codes == [("api/me/", 401), ("auth/refresh/", 200), ("api/me/", 200)]
+    assert codes == [
+        ("api/me/", 401),
+        ("auth/refresh/", 200),
+        ("api/me/", 200),
+        ("auth/sessions/", 200),
+    ]
     assert answers[0].json()["error"]["code"] == "TOKEN_EXPIRED"
 
 
@@ -283,3 +334,107 @@ def test_another_origin_cannot_log_the_user_out_or_act_as_them(
     assert token_cookies(context) == cookies_before
     page.reload()
     expect(page.locator("#user-username")).to_have_text(user.username)
+
+
+def devices(page: Page) -> Any:
+    return page.locator("#devices .device")
+
+
+def test_the_devices_list_signs_out_another_browser_which_is_told_so(
+    page: Page,
+    new_context: Callable[..., BrowserContext],
+    browser_settings: None,
+    password: str,
+    screenshot: Callable[..., None],
+) -> None:
+    user = UserFactory.create(username="alice", email="alice@example.com", groups=["editors"])
+    phone = new_context(**PHONE).new_page()
+    log_in(phone, user, password)
+    log_in(page, user, password)
+
+    expect(devices(page)).to_have_count(2)
+    this_one, other = devices(page).nth(0), devices(page).nth(1)
+    expect(this_one.locator(".badge")).to_be_visible()
+    expect(this_one.locator(".device-name")).to_contain_text("Chrome")
+    expect(this_one.locator(".revoke")).to_have_count(0)
+    expect(other.locator(".device-name")).to_have_text("Safari 18 on iOS")
+    expect(other.locator(".badge")).to_be_hidden()
+    expect(other.locator(".device-details")).to_contain_text("127.0.0.1 · last used just now")
+    screenshot(page, "account-security", full_page=True)
+    screenshot(page.locator("#devices").locator(".."), "devices")
+    phone.click("#whoami")  # the phone's list was loaded before this browser signed in
+    expect(devices(phone)).to_have_count(2)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+    screenshot(phone, "account-security-phone", full_page=True)
+
+    other.locator(".revoke").click()
+
+    expect(page.locator("#status")).to_have_text("Signed out Safari 18 on iOS")
+    expect(devices(page)).to_have_count(1)
+    # The phone hears it at its next request: its access token is refused as revoked.
+    phone.click("#whoami")
+    expect(phone.locator("#status")).to_have_text(
+        "You were signed out: this session was ended from another device."
+    )
+    expect(phone.locator("#login-form")).to_be_visible()
+    expect(phone.locator("#account")).to_be_hidden()
+    screenshot(phone, "signed-out-phone", full_page=True)
+    assert set(Session.objects.filter(user=user).values_list("revoke_reason", flat=True)) == {
+        "",
+        "api",
+    }
+
+
+@pytest.mark.parametrize("access_lifetime", [SHORT_LIFETIME])
+def test_a_browser_signed_out_elsewhere_learns_it_by_itself(
+    page: Page,
+    new_context: Callable[..., BrowserContext],
+    browser_settings: None,
+    user: Any,
+    password: str,
+) -> None:
+    phone = new_context(**PHONE).new_page()
+    log_in(phone, user, password)
+    log_in(page, user, password)
+
+    devices(page).nth(1).locator(".revoke").click()
+
+    # Its next refresh, due before its access token expires, is refused.
+    expect(phone.locator("#status")).to_contain_text("You were signed out")
+    expect(phone.locator("#login-form")).to_be_visible()
+    phone.reload()
+    expect(phone.locator("#status")).to_contain_text("You were signed out")
+
+
+@pytest.mark.parametrize("access_lifetime", [SHORT_LIFETIME])
+def test_log_out_everywhere_ends_the_other_browsers_too(
+    page: Page,
+    new_context: Callable[..., BrowserContext],
+    browser_settings: None,
+    user: Any,
+    password: str,
+) -> None:
+    phone = new_context(**PHONE).new_page()
+    log_in(phone, user, password)
+    log_in(page, user, password)
+
+    page.click("#logout-all")
+
+    expect(page.locator("#status")).to_have_text("Logged out everywhere")
+    expect(phone.locator("#status")).to_contain_text("You were signed out")
+    assert not Session.objects.live().filter(user=user).exists()
+
+
+def test_logging_out_in_one_tab_signs_out_the_others(
+    context: BrowserContext, user: Any, password: str
+) -> None:
+    first, second = context.new_page(), context.new_page()
+    log_in(first, user, password)
+    second.goto("/")
+    expect(second.locator("#user-username")).to_have_text(user.username)
+
+    first.click("#logout")
+
+    expect(first.locator("#status")).to_have_text("Logged out")
+    expect(second.locator("#status")).to_have_text("Logged out")
+    expect(second.locator("#login-form")).to_be_visible()

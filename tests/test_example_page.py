@@ -25,7 +25,8 @@ def test_the_page_has_the_login_form_and_the_account_buttons(client: Any) -> Non
 
     for element in ('id="login-form"', 'id="username"', 'id="password"', 'id="logout"'):
         assert element in html
-    assert 'id="refresh"' in html
+    for element in ('id="refresh"', 'id="token-expiry"', 'id="devices"', 'id="logout-all"'):
+        assert element in html
     assert "/static/example_project/app.js" in html
 
 
@@ -39,3 +40,6 @@ def test_the_script_uses_same_origin_credentials_and_the_csrf_header() -> None:
     assert '"X-CSRFToken": csrfToken()' in source
     assert "localStorage" not in source
     assert "sessionStorage" not in source
+    # One refresh at a time across the tabs: a Web Lock, and the news on a channel.
+    assert "navigator.locks.request(REFRESH_LOCK" in source
+    assert "new BroadcastChannel(" in source
