@@ -306,6 +306,8 @@ class NearCache:
                 raise ChannelError(f"message on channel {message[1]!r}")
             if message[2] is None:
                 self._flush()  # FLUSHDB, FLUSHALL: every key may have gone
+            elif not isinstance(message[2], list):
+                raise ChannelError("a PUBLISH to the invalidation channel")
             else:
                 skip = len(self._redis_prefix)
                 self._invalidate(

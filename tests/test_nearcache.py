@@ -8,6 +8,7 @@ the background thread would; a few use the real one, with its thread.
 
 from __future__ import annotations
 
+import threading
 import time
 import tracemalloc
 import warnings
@@ -23,7 +24,7 @@ from django.test import override_settings
 from jwtauth import nearcache, revocation
 from jwtauth.conf import app_settings
 from jwtauth.exceptions import RevocationUnavailable, TokenRevoked
-from jwtauth.nearcache import NearCache
+from jwtauth.nearcache import NearCache, Ticket
 from tests.services import PrivateRedis
 
 pytestmark = pytest.mark.redis
@@ -259,6 +260,49 @@ def test_other_caches_and_other_key_functions_have_no_near_cache(
 
 def key(key: str, key_prefix: str, version: int) -> str:
     return f"{version}-{key}"
+
+
+def test_a_message_that_is_no_invalidation_drops_the_channel(
+    near: NearCache, server: Server
+) -> None:
+    revocation.check(claims())
+    server.publish("__redis__:invalidate", "not a list of keys")
+
+    assert near.lookup(keys_of(claims())) is None
+    assert near.counters.drops == 1
+    assert len(near) == 0
+    settle(near)
+
+
+def test_a_busy_lock_sends_the_check_to_redis(near: NearCache, server: Server) -> None:
+    revocation.check(claims())
+    holder_has_it, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with near._lock:  # another thread draining the channel
+            holder_has_it.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    holder_has_it.wait(10)
+    try:
+        assert near.lookup(keys_of(claims())) is None
+        assert near.begin() is None
+        assert near.remember(Ticket(0, 0), ["k"], {}) is False
+    finally:
+        release.set()
+        thread.join()
+    assert near.counters.busy == 1
+    assert near.lookup(keys_of(claims())) == {}
+
+
+def test_other_setting_changes_keep_the_near_caches(private_redis: PrivateRedis) -> None:
+    with near_cache_on(private_redis.url):
+        near = revocation.near_cache(revocation._store())
+        with override_settings(TIME_ZONE="Europe/Paris"):
+            assert revocation.near_cache(revocation._store()) is near
+        assert repr(nearcache.ABSENT) == "ABSENT"
 
 
 # --- races: an invalidation in flight while an answer is read or used ---------------------------
