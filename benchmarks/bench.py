@@ -885,7 +885,8 @@ def report(data: dict[str, Any], ops: list[Op]) -> str:
     labels = {op.key: op.label for op in ops}
     out = [
         BEGIN,
-        f"Run {data['when']} with `{data['command']}`.",
+        f"Run {data['when']} with `{data['command']}`; jwtauth's revocation near cache "
+        + ("on (its default)." if data.get("near_cache", True) else "off (`--no-near-cache`)."),
         "",
         f"Machine: {data['machine']['nproc']} CPUs ({data['machine']['cpu']}), "
         f"{data['machine']['system']}; load average {data['machine']['load']} at the start, "
@@ -1001,8 +1002,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", help="comma-separated operation keys (plus the floor)")
     parser.add_argument("--write", type=Path, help="update this Markdown file's results block")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument(
+        "--near-cache",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="jwtauth's REVOCATION_NEAR_CACHE, in process and under gunicorn",
+    )
     args = parser.parse_args(argv)
 
+    # Read by benchmarks/bench_project/settings.py, here and in the gunicorn servers.
+    os.environ["BENCH_NEAR_CACHE"] = "1" if args.near_cache else "0"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
     sys.path.insert(0, str(ROOT))
     import django
@@ -1017,6 +1026,7 @@ def main(argv: list[str] | None = None) -> None:
         "machine": machine(),
         "rounds": args.rounds,
         "batch": args.batch,
+        "near_cache": args.near_cache,
     }
     test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     print(f"benchmark database: {test_name}", file=sys.stderr)

@@ -83,6 +83,8 @@ JWTAUTH = {
     "SIGNING_KEY": SIGNING_KEY,
     "ACCESS_TOKEN_LIFETIME": ACCESS_LIFETIME,
     "USER_MODE": os.environ.get("BENCH_USER_MODE", "database"),
+    # bench.py --no-near-cache: one MGET per check, as before the near cache.
+    "REVOCATION_NEAR_CACHE": os.environ.get("BENCH_NEAR_CACHE", "1") == "1",
     # Throttling is its own cost (cache round trips) and would stop a benchmark loop.
     "LOGIN_THROTTLE_RATES": {"ip": None, "account": None},
     "REFRESH_THROTTLE_RATE": None,
