@@ -434,13 +434,14 @@ _by_cache: weakref.WeakKeyDictionary[Any, NearCache | None] = weakref.WeakKeyDic
 _registry_lock = threading.Lock()
 
 
-def for_cache(cache: Any, local_prefix: str) -> NearCache | None:
+def for_cache(cache: Any, local_prefix: str, *, create: bool = True) -> NearCache | None:
     """The process's near cache for a django-redis cache with the default client, or ``None``.
 
     ``None`` when ``REVOCATION_NEAR_CACHE`` is off, or when the cache's keys or
     servers do not allow one: a custom ``KEY_FUNCTION`` (the prefix of a key
     would not be a prefix in Redis), or several servers (reads go to replicas
-    chosen at random, which no one channel can follow).
+    chosen at random, which no one channel can follow). ``create=False`` (a
+    write that only has to forget its keys) finds one but never builds one.
     """
     if not app_settings.REVOCATION_NEAR_CACHE:
         return None
@@ -449,7 +450,17 @@ def for_cache(cache: Any, local_prefix: str) -> NearCache | None:
     except KeyError:
         pass
     with _registry_lock:
-        near = _build(cache, local_prefix)
+        found = channel_settings(cache, local_prefix)
+        if found is None:
+            _by_cache[cache] = None
+            return None
+        pool, redis_prefix = found
+        key = (id(pool), redis_prefix)
+        near = _registry.get(key)
+        if near is None:
+            if not create:
+                return None
+            near = _registry[key] = NearCache(pool, redis_prefix, local_prefix)
         _by_cache[cache] = near
     return near
 
@@ -463,18 +474,6 @@ def channel_settings(cache: Any, local_prefix: str) -> tuple[Any, str] | None:
     if cache.key_func is not default_key_func:
         return None
     return pool, str(client.make_key(local_prefix))
-
-
-def _build(cache: Any, local_prefix: str) -> NearCache | None:
-    found = channel_settings(cache, local_prefix)
-    if found is None:
-        return None
-    pool, redis_prefix = found
-    key = (id(pool), redis_prefix)
-    near = _registry.get(key)
-    if near is None:
-        near = _registry[key] = NearCache(pool, redis_prefix, local_prefix)
-    return near
 
 
 def settings_changed(*, setting: str, **kwargs: Any) -> None:

@@ -45,11 +45,11 @@ def _store() -> CacheStore | RedisStore:
     return store_for(app_settings.REVOCATION_CACHE)
 
 
-def near_cache(store: CacheStore | RedisStore) -> NearCache | None:
+def near_cache(store: CacheStore | RedisStore, *, create: bool = True) -> NearCache | None:
     """The process's near cache in front of this store, if it has one."""
     if not isinstance(store, RedisStore):
         return None
-    return nearcache.for_cache(store.cache, f"{PREFIX}:")
+    return nearcache.for_cache(store.cache, f"{PREFIX}:", create=create)
 
 
 def _longest_token_life() -> int:
@@ -90,7 +90,7 @@ def write(entries: Entries) -> None:
 
 def _forget(store: CacheStore | RedisStore, entries: Entries) -> None:
     """Our own writes leave the near cache at once, also when they may have failed."""
-    near = near_cache(store)
+    near = near_cache(store, create=False)
     if near is not None:
         near.forget(entries)
 

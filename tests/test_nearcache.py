@@ -127,7 +127,7 @@ def near(server: Server, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Itera
     assert found is not None
     pool, prefix = found
     cache = NearCache(pool, prefix, LOCAL, clock=clock, background=False)
-    monkeypatch.setattr(revocation, "near_cache", lambda store: cache)
+    monkeypatch.setattr(revocation, "near_cache", lambda store, **kwargs: cache)
     settle(cache)
     yield cache
     cache.close()
@@ -295,6 +295,14 @@ def test_a_busy_lock_sends_the_check_to_redis(near: NearCache, server: Server) -
         thread.join()
     assert near.counters.busy == 1
     assert near.lookup(keys_of(claims())) == {}
+
+
+def test_a_write_builds_no_near_cache(private_redis: PrivateRedis) -> None:
+    with near_cache_on(private_redis.url):
+        revocation.write(revocation.session_entries(["s1"]))  # nothing cached: nothing to forget
+        assert nearcache._registry == {}
+        near = revocation.near_cache(revocation._store())
+        assert revocation.near_cache(revocation._store(), create=False) is near
 
 
 def test_other_setting_changes_keep_the_near_caches(private_redis: PrivateRedis) -> None:
