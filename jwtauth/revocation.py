@@ -20,7 +20,7 @@ from typing import Any
 from . import nearcache
 from .conf import app_settings
 from .exceptions import RevocationUnavailable, TokenRevoked
-from .nearcache import NearCache
+from .nearcache import NearCache, Ticket
 from .store import CacheStore, Entries, PendingRead, RedisStore, store_for
 from .tokens import issued_at
 
@@ -119,6 +119,27 @@ def _unavailable(exc: Exception, consequence: str) -> None:
     if not app_settings.REVOCATION_FAIL_OPEN:
         raise RevocationUnavailable(str(exc)) from exc
     logger.error("jwtauth: revocation store unreachable; %s: %s", consequence, exc)
+
+
+def issuing() -> Ticket | None:
+    """Call before a new token's ``jti`` (and a new session's ``sid``) exist outside this code."""
+    near = near_cache(_store(), create=False)
+    return near.begin() if near is not None else None
+
+
+def issued(ticket: Ticket | None, *, jti: str, new_sid: str | None = None) -> None:
+    """Tell the near cache that nothing revokes a token (and a session) just made.
+
+    Nothing can have revoked what did not exist when ``ticket`` was taken, and the
+    ticket's rule drops this answer if anything revoked them since: the first check
+    of the token in this process then sends nothing for these keys.
+    """
+    if ticket is None:
+        return
+    near = near_cache(_store(), create=False)
+    if near is not None:
+        keys = [jti_key(jti)] if new_sid is None else [jti_key(jti), session_key(new_sid)]
+        near.remember(ticket, keys, {})
 
 
 def check(claims: dict[str, Any]) -> None:

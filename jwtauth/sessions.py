@@ -99,6 +99,7 @@ def start_session(
     ``tokens_issued`` (``rotated=False``) after commit.
     """
     now = timezone.now()
+    ticket = revocation.issuing()  # before the session and its first token exist
     session = Session(
         user_id=user.pk,
         created_at=now,
@@ -118,6 +119,7 @@ def start_session(
         session.save(force_insert=True, using=alias)
         token.save(force_insert=True, using=alias)
         _send_after_commit(tokens_issued, alias, user=user, session=session, rotated=False)
+    revocation.issued(ticket, jti=access.jti, new_sid=session.sid)
     _enforce_session_limit(user)
     return IssuedTokens(access, raw, token.expires_at, session)
 
@@ -159,6 +161,7 @@ def rotate(raw_refresh_token: str) -> IssuedTokens:
     # Signed before anything is written: if the claims hook or a query fails, the
     # presented token has not been consumed.
     user = session.user
+    ticket = revocation.issuing()  # before the new token exists
     access = encode_access_token(
         user, session.sid, extra_claims=claims_for(user), now=now.timestamp()
     )
@@ -166,6 +169,7 @@ def rotate(raw_refresh_token: str) -> IssuedTokens:
     if not app_settings.ROTATE_REFRESH_TOKENS:
         Session.objects.filter(pk=session.pk).update(last_used_at=now)
         _send_after_commit(tokens_issued, alias, user=user, session=session, rotated=True)
+        revocation.issued(ticket, jti=access.jti)
         return IssuedTokens(access, raw_refresh_token, token.expires_at, session)
     raw, successor = _new_refresh_token(session, token.generation + 1, now)
     # The reads ran outside this transaction: it starts with its write (on SQLite,
@@ -186,6 +190,7 @@ def rotate(raw_refresh_token: str) -> IssuedTokens:
         # Another refresh consumed this token a moment ago: it is a reuse all the same.
         _handle_reuse(session)
         raise RefreshTokenInvalid("reused refresh token")
+    revocation.issued(ticket, jti=access.jti)
     return IssuedTokens(access, raw, successor.expires_at, session)
 
 
