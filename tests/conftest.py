@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_pla
 from rest_framework.test import APIClient
 
 from tests.factories import PASSWORD, UserFactory
+from tests.helpers import log_in
 from tests.services import PrivateRedis
 
 IN_CI = os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}
@@ -176,17 +177,7 @@ def password() -> str:
 @pytest.fixture
 def login(client: APIClient, password: str) -> Any:
     """``login(user)`` -> the JSON body of a successful body-transport login."""
-
-    def do_login(user: Any, **extra: Any) -> dict[str, Any]:
-        response = client.post(
-            "/auth/login/",
-            {"username": user.username, "password": password, **extra},
-            format="json",
-        )
-        assert response.status_code == 200, response.content
-        return response.json()  # type: ignore[no-any-return]
-
-    return do_login
+    return lambda user, **meta: log_in(client, user, password=password, **meta)
 
 
 @pytest.fixture

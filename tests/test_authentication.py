@@ -16,6 +16,7 @@ from jwtauth.authentication import JWTAuthentication, TokenClaimsAuthentication,
 from jwtauth.exceptions import ExpiredToken, InvalidToken, RevokedToken
 from jwtauth.tokens import encode_access_token
 from tests.factories import UserFactory
+from tests.helpers import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +26,6 @@ factory = APIRequestFactory()
 def authenticate(**headers: Any) -> Any:
     request = factory.get("/api/me/", **headers)
     return JWTAuthentication().authenticate(Request(request))
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
 def test_no_credentials_is_none() -> None:

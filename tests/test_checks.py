@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from functools import partial
 from io import StringIO
 from typing import Any
 
@@ -16,27 +17,18 @@ from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
 from jwtauth import checks
+from tests.helpers import override_jwtauth, redis_cache
 from tests.services import PrivateRedis, free_port
 
 GOOD_KEY = "a-test-hmac-signing-key-that-is-long-enough-0123456789"
 LOCMEM = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 DUMMY = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+# The checks read a bare JWTAUTH: a good key, and none of tests/settings.py's choices.
+jwtauth = partial(override_jwtauth, {"SIGNING_KEY": GOOD_KEY})
 
 
 def ids(messages: list[Any]) -> list[str]:
     return sorted(message.id for message in messages)
-
-
-def jwtauth(**settings: Any) -> Any:
-    return override_settings(JWTAUTH={"SIGNING_KEY": GOOD_KEY, **settings})
-
-
-def redis_cache(location: str, **options: Any) -> dict[str, Any]:
-    return {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": location,
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1, **options},
-    }
 
 
 def rsa_pem(bits: int = 2048, *, private: bool = True) -> str:

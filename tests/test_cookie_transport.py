@@ -9,12 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.test import override_settings
 from rest_framework.test import APIClient
 
 from jwtauth.models import Session
 from tests.factories import UserFactory
+from tests.helpers import bearer, cookie_login, override_jwtauth
 
 pytestmark = pytest.mark.django_db
 
@@ -31,20 +30,6 @@ def browser() -> APIClient:
 
 def csrf(client: APIClient) -> dict[str, Any]:
     return {"HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value}
-
-
-def bearer(token: str) -> dict[str, Any]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-
-
-def cookie_login(client: APIClient, user: Any, password: str) -> Any:
-    response = client.post(
-        "/auth/login/",
-        {"username": user.username, "password": password, "transport": "cookie"},
-        format="json",
-    )
-    assert response.status_code == 200, response.content
-    return response
 
 
 def assert_envelope(response: Any, status: int, code: str) -> None:
@@ -82,7 +67,7 @@ def test_cookie_login_answers_success_and_no_token(
 
 
 def test_default_transport_cookie_sets_cookies_unasked(client: APIClient, user: Any) -> None:
-    with override_settings(JWTAUTH={**settings.JWTAUTH, "DEFAULT_TRANSPORT": "cookie"}):
+    with override_jwtauth(DEFAULT_TRANSPORT="cookie"):
         response = client.post(
             "/auth/login/",
             {"username": user.username, "password": "correct horse battery staple"},
@@ -368,7 +353,7 @@ def test_logout_deletes_cookies_with_the_configured_names_and_domain(
         "REFRESH_COOKIE_NAME": "rt",
         "COOKIE_DOMAIN": "testserver",
     }
-    with override_settings(JWTAUTH={**settings.JWTAUTH, **custom}):
+    with override_jwtauth(**custom):
         login = cookie_login(browser, user, password)
         response = browser.post(endpoint, {}, format="json", **csrf(browser))
 

@@ -7,18 +7,14 @@ from http.cookies import Morsel
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.http import HttpResponse
 from django.test import override_settings
 
 from jwtauth import sessions
 from jwtauth.cookies import clear_token_cookies, refresh_cookie_path, set_token_cookies
+from tests.helpers import override_jwtauth
 
 pytestmark = pytest.mark.django_db
-
-
-def jwtauth(**overrides: Any) -> Any:
-    return override_settings(JWTAUTH={**settings.JWTAUTH, **overrides})
 
 
 def issued_cookies(user: Any) -> tuple[sessions.IssuedTokens, dict[str, Morsel[str]]]:
@@ -54,7 +50,7 @@ def test_the_cookies_carry_the_tokens_with_the_default_attributes(user: Any) -> 
 
 
 def test_max_age_is_each_tokens_lifetime(user: Any) -> None:
-    with jwtauth(
+    with override_jwtauth(
         ACCESS_TOKEN_LIFETIME=timedelta(minutes=2), REFRESH_TOKEN_LIFETIME=timedelta(hours=3)
     ):
         _, cookies = issued_cookies(user)
@@ -64,7 +60,7 @@ def test_max_age_is_each_tokens_lifetime(user: Any) -> None:
 
 
 def test_refresh_max_age_is_capped_by_the_session_lifetime(user: Any) -> None:
-    with jwtauth(REFRESH_TOKEN_LIFETIME=timedelta(days=7), SESSION_MAX_LIFETIME=3600):
+    with override_jwtauth(REFRESH_TOKEN_LIFETIME=timedelta(days=7), SESSION_MAX_LIFETIME=3600):
         _, cookies = issued_cookies(user)
 
     assert cookies["refreshToken"]["max-age"] == 3600
@@ -72,7 +68,7 @@ def test_refresh_max_age_is_capped_by_the_session_lifetime(user: Any) -> None:
 
 @pytest.mark.parametrize("samesite", ["Lax", "None"])
 def test_samesite_follows_the_setting(user: Any, samesite: str) -> None:
-    with jwtauth(COOKIE_SAMESITE=samesite):
+    with override_jwtauth(COOKIE_SAMESITE=samesite):
         _, cookies = issued_cookies(user)
 
     assert cookies["accessToken"]["samesite"] == samesite
@@ -80,7 +76,7 @@ def test_samesite_follows_the_setting(user: Any, samesite: str) -> None:
 
 
 def test_secure_off_and_a_domain_and_names_from_the_settings(user: Any) -> None:
-    with jwtauth(
+    with override_jwtauth(
         COOKIE_SECURE=False,
         COOKIE_DOMAIN=".example.com",
         ACCESS_COOKIE_NAME="at",
@@ -96,7 +92,7 @@ def test_secure_off_and_a_domain_and_names_from_the_settings(user: Any) -> None:
 
 
 def test_a_secure_prefix_forces_secure(user: Any) -> None:
-    with jwtauth(
+    with override_jwtauth(
         COOKIE_SECURE=False,
         COOKIE_DOMAIN="example.com",
         ACCESS_COOKIE_NAME="__Secure-at",
@@ -111,7 +107,7 @@ def test_a_secure_prefix_forces_secure(user: Any) -> None:
 
 
 def test_a_host_prefix_forces_secure_root_path_and_no_domain(user: Any) -> None:
-    with jwtauth(
+    with override_jwtauth(
         COOKIE_SECURE=False,
         COOKIE_DOMAIN="example.com",
         ACCESS_COOKIE_NAME="__Host-at",
@@ -136,7 +132,7 @@ def test_a_host_prefix_forces_secure_root_path_and_no_domain(user: Any) -> None:
 def test_clearing_matches_every_attribute_the_cookies_were_set_with(
     user: Any, overrides: dict[str, Any]
 ) -> None:
-    with jwtauth(**overrides):
+    with override_jwtauth(**overrides):
         _, set_cookies = issued_cookies(user)
         response = HttpResponse()
         clear_token_cookies(response)

@@ -24,6 +24,7 @@ from jwtauth.conf import app_settings
 from jwtauth.exceptions import TokenRevoked
 from jwtauth.models import RefreshToken, Session
 from jwtauth.tokens import issued_at
+from tests.helpers import bearer, redis_cache
 from tests.services import PrivateRedis, free_port
 
 pytestmark = pytest.mark.django_db
@@ -31,22 +32,13 @@ pytestmark = pytest.mark.django_db
 ME = "/api/me/"
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-
-
-def redis_cache(port: int) -> dict[str, Any]:
-    return {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": f"redis://127.0.0.1:{port}/0",
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
-    }
-
-
 def revocation_on(port: int, **jwtauth: Any) -> Any:
     """Settings with the revocation store (only) on ``127.0.0.1:port``."""
     return override_settings(
-        CACHES={"default": settings.CACHES["default"], "revocation": redis_cache(port)},
+        CACHES={
+            "default": settings.CACHES["default"],
+            "revocation": redis_cache(f"redis://127.0.0.1:{port}/0"),
+        },
         JWTAUTH={**settings.JWTAUTH, "REVOCATION_CACHE": "revocation", **jwtauth},
     )
 

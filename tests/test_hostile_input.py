@@ -11,7 +11,6 @@ leniency decides what reaches the server.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -26,6 +25,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from jwtauth.keys import key_ring
+from tests.helpers import b64
 
 pytestmark = pytest.mark.django_db
 
@@ -35,11 +35,6 @@ ENVELOPE_KEYS = {"code", "message"}
 
 
 # --- forging ---
-
-
-def b64(data: bytes | str) -> str:
-    raw = data.encode() if isinstance(data, str) else data
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def as_bytes(part: dict[str, Any] | list[Any] | bytes | str) -> bytes:

@@ -25,6 +25,7 @@ from jwtauth import nearcache, revocation
 from jwtauth.conf import app_settings
 from jwtauth.exceptions import RevocationUnavailable, TokenRevoked
 from jwtauth.nearcache import NearCache, Ticket
+from tests.helpers import bearer, redis_cache
 from tests.services import PrivateRedis
 
 pytestmark = pytest.mark.redis
@@ -55,14 +56,6 @@ def keys_of(token: dict[str, Any]) -> list[str]:
         revocation.session_key(token["sid"]),
         revocation.user_key(token["sub"]),
     ]
-
-
-def redis_cache(url: str) -> dict[str, Any]:
-    return {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": url,
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
-    }
 
 
 def near_cache_on(url: str, **jwtauth: Any) -> Any:
@@ -599,10 +592,6 @@ def test_tokens_issued_here_need_no_mget_once_their_user_is_known(
         response = client.get("/api/me/", **bearer(second["accessToken"]))
         assert response.json()["error"]["code"] == "TOKEN_REVOKED"
         server.close()
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
 @pytest.mark.django_db

@@ -7,7 +7,6 @@ for a long local hunt; the default keeps the suite quick enough for CI.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -21,6 +20,8 @@ from django.test import override_settings
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+
+from tests.helpers import b64
 
 hypothesis_settings.register_profile(
     "jwtauth",
@@ -83,10 +84,6 @@ json_values = st.recursive(
     max_leaves=12,
 )
 header_text = st.text(st.characters(codec="latin-1"), max_size=200)
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def sign(header: dict[str, Any], payload: bytes) -> str:

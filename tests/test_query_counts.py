@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from jwtauth import sessions
 from jwtauth.models import Session
 from tests.factories import UserFactory
+from tests.helpers import bearer
 
 TRANSACTION_CONTROL = frozenset({"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"})
 
@@ -61,10 +62,6 @@ class RedisRoundTrips:
         monkeypatch.setattr(AbstractConnection, "send_packed_command", send_packed_command)
         monkeypatch.setattr(AbstractConnection, "send_command", send_command)
         monkeypatch.setattr(AbstractConnection, "pack_commands", pack_commands)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
 @pytest.fixture

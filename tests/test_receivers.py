@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from jwtauth.models import Session
 from jwtauth.signals import session_revoked
 from tests.factories import PASSWORD, UserFactory
+from tests.helpers import bearer, override_jwtauth
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +27,6 @@ class RetiredMD5PasswordHasher(MD5PasswordHasher):
     """A hasher no longer preferred: checking a password with it re-hashes it."""
 
     algorithm = "retired_md5"
-
-
-def bearer(tokens: dict[str, Any]) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {tokens['accessToken']}"}
 
 
 def users_connection() -> BaseDatabaseWrapper:
@@ -143,7 +140,7 @@ def test_deactivation_revokes(
 def test_deactivation_in_token_mode_kills_the_access_token(
     client: Any, user: Any, login: Any
 ) -> None:
-    with override_settings(JWTAUTH={"SIGNING_KEY": "k" * 40, "USER_MODE": "token"}):
+    with override_jwtauth(USER_MODE="token"):
         tokens = login(user)
         assert client.get("/api/me/", **bearer(tokens)).status_code == 200
 
@@ -157,7 +154,7 @@ def test_deactivation_in_token_mode_kills_the_access_token(
 def test_deletion_revokes_before_the_rows_cascade_away(
     client: Any, user: Any, login: Any, reasons: list[str], after_commit: Any
 ) -> None:
-    with override_settings(JWTAUTH={"SIGNING_KEY": "k" * 40, "USER_MODE": "token"}):
+    with override_jwtauth(USER_MODE="token"):
         tokens = login(user)
         assert client.get("/api/me/", **bearer(tokens)).status_code == 200
 

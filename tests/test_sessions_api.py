@@ -8,38 +8,22 @@ from typing import Any
 
 import pytest
 from django.db import connections, router
-from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from jwtauth.models import Session
 from tests.factories import PASSWORD, UserFactory
+from tests.helpers import bearer, log_in, override_jwtauth
 
 pytestmark = pytest.mark.django_db
 
 FIELDS = {"id", "createdAt", "lastUsedAt", "expiresAt", "userAgent", "ipAddress", "current"}
 
 
-def bearer(tokens: dict[str, Any]) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {tokens['accessToken']}"}
-
-
-def log_in(client: Any, user: Any, **meta: Any) -> dict[str, Any]:
-    response = client.post(
-        "/auth/login/", {"username": user.username, "password": PASSWORD}, format="json", **meta
-    )
-    assert response.status_code == 200, response.content
-    return response.json()  # type: ignore[no-any-return]
-
-
 def sid_of(tokens: dict[str, Any]) -> str:
     import jwt
 
     return str(jwt.decode(tokens["accessToken"], options={"verify_signature": False})["sid"])
-
-
-def jwtauth(**settings: Any) -> Any:
-    return override_settings(JWTAUTH={"SIGNING_KEY": "k" * 40, **settings})
 
 
 # --- GET sessions/ -------------------------------------------------------------------
@@ -88,7 +72,7 @@ def test_listing_needs_an_access_token(client: Any) -> None:
 
 
 def test_listing_in_token_user_mode(client: Any, user: Any) -> None:
-    with jwtauth(USER_MODE="token"):
+    with override_jwtauth(USER_MODE="token"):
         tokens = log_in(client, user)
         body = client.get("/auth/sessions/", **bearer(tokens)).json()
 
@@ -206,7 +190,7 @@ def test_login_records_remote_addr_and_ignores_forwarded_for_by_default(
 def test_forwarded_for_is_trusted_only_for_num_proxies(
     client: Any, user: Any, num_proxies: int, forwarded: str, expected: str
 ) -> None:
-    with jwtauth(NUM_PROXIES=num_proxies):
+    with override_jwtauth(NUM_PROXIES=num_proxies):
         tokens = log_in(client, user, REMOTE_ADDR="198.51.100.9", HTTP_X_FORWARDED_FOR=forwarded)
 
     assert Session.objects.get(pk=sid_of(tokens)).ip_address == expected
@@ -216,7 +200,7 @@ def test_forwarded_for_is_trusted_only_for_num_proxies(
 def test_a_forwarded_value_that_is_no_ip_is_not_stored(
     client: Any, user: Any, forwarded: str
 ) -> None:
-    with jwtauth(NUM_PROXIES=1):
+    with override_jwtauth(NUM_PROXIES=1):
         tokens = log_in(client, user, REMOTE_ADDR="198.51.100.9", HTTP_X_FORWARDED_FOR=forwarded)
 
     assert Session.objects.get(pk=sid_of(tokens)).ip_address is None
@@ -271,7 +255,7 @@ def test_authenticated_requests_never_write(client: Any, user: Any) -> None:
 
 
 def test_session_limit_revokes_the_oldest_first(client: Any, user: Any) -> None:
-    with jwtauth(MAX_SESSIONS_PER_USER=2):
+    with override_jwtauth(MAX_SESSIONS_PER_USER=2):
         first = log_in(client, user)
         second = log_in(client, user)
         assert Session.objects.live().filter(user=user).count() == 2
@@ -290,7 +274,7 @@ def test_session_limit_revokes_the_oldest_first(client: Any, user: Any) -> None:
 
 def test_session_limit_counts_each_user_alone(client: Any, user: Any) -> None:
     other = UserFactory()
-    with jwtauth(MAX_SESSIONS_PER_USER=1):
+    with override_jwtauth(MAX_SESSIONS_PER_USER=1):
         mine = log_in(client, user)
         log_in(client, other)
 

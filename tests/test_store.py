@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 from unittest import mock
 
 import pytest
@@ -13,15 +12,8 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.test import override_settings
 
 from jwtauth.store import CacheStore, RedisStore, store_for
+from tests.helpers import redis_cache
 from tests.services import PrivateRedis
-
-
-def redis_cache(url: str, **options: Any) -> dict[str, Any]:
-    return {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": url,
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5, **options},
-    }
 
 
 def in_use(store: RedisStore) -> int:

@@ -6,7 +6,6 @@ test breaks exactly one rule and the signature is never the reason it fails.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import hmac
@@ -34,6 +33,7 @@ from jwtauth.tokens import (
     issued_at,
 )
 from tests.factories import UserFactory
+from tests.helpers import b64
 from tests.keypairs import KIND_FOR, jwtauth_settings, keypair
 
 NOW = 1_800_000_000.0
@@ -43,10 +43,6 @@ FAMILIES = {"RSA": "RS256", "EC": "ES256", "OKP": "EdDSA"}
 
 def new_user(**fields: Any) -> Any:
     return UserFactory(**fields)
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def good_claims(**changes: Any) -> dict[str, Any]:

@@ -11,12 +11,9 @@ from django.test import override_settings
 
 from jwtauth.models import Session
 from tests.factories import UserFactory
+from tests.helpers import bearer
 
 pytestmark = pytest.mark.django_db
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
 def test_login_answers_the_token_pair(client: Any, user: Any, password: str) -> None:
