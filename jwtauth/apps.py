@@ -32,6 +32,8 @@ class JWTAuthConfig(AppConfig):
             receivers.user_pre_delete, sender=user_model, dispatch_uid="jwtauth.delete"
         )
 
+        django_checks.register(checks.check_installed_apps)
+        django_checks.register(checks.check_settings)
         django_checks.register(checks.check_keys, django_checks.Tags.security)
         django_checks.register(checks.check_cookies, django_checks.Tags.security)
         django_checks.register(checks.check_issuer_and_audience, django_checks.Tags.security)

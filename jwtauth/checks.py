@@ -6,13 +6,15 @@ cannot decide says nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import InvalidCacheBackendError, caches
 from django.core.checks import CheckMessage, Error, Warning
 
-from .conf import app_settings
+from .conf import DEFAULTS, RULES, app_settings, setting_problem, unknown_setting_hint
 from .exceptions import KeyConfigurationError
 from .keys import (
     HMAC_ALGORITHMS,
@@ -20,7 +22,9 @@ from .keys import (
     SUPPORTED_ALGORITHMS,
     key_ring,
     read_key_source,
+    signing_key_name,
     signing_key_source,
+    signs_with_secret_key,
 )
 from .store import ignores_errors
 
@@ -44,8 +48,7 @@ def check_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
         ]
     messages: list[CheckMessage] = []
     if algorithm in HMAC_ALGORITHMS:
-        configured = app_settings.SIGNING_KEY
-        if configured is None:
+        if signs_with_secret_key():
             messages.append(
                 Warning(
                     "JWTAUTH['SIGNING_KEY'] is not set: access tokens are signed with SECRET_KEY.",
@@ -59,16 +62,21 @@ def check_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
             )
         minimum = HMAC_MIN_BYTES[algorithm]
         try:
-            length = len(read_key_source(signing_key_source(), what="SIGNING_KEY"))
+            length = len(read_key_source(signing_key_source(), what=signing_key_name()))
         except KeyConfigurationError:
             length = minimum  # unreadable: E003 below says why
         if length < minimum:
+            if signs_with_secret_key():
+                key = "SECRET_KEY, which signs the access tokens because JWTAUTH['SIGNING_KEY'] "
+                key += "is not set,"
+            else:
+                key = "JWTAUTH['SIGNING_KEY']"
             messages.append(
                 Error(
-                    f"The {algorithm} signing key is {length} bytes long; at least "
-                    f"{minimum} are needed.",
+                    f"{key} is {length} bytes long; {algorithm} needs at least {minimum}.",
                     hint=(
-                        'Generate one with: python -c "import secrets; '
+                        f"Set JWTAUTH['SIGNING_KEY'] to a random secret of at least {minimum} "
+                        'bytes; generate one with: python -c "import secrets; '
                         'print(secrets.token_urlsafe(48))"'
                     ),
                     id="jwtauth.E001",
@@ -125,6 +133,59 @@ def check_issuer_and_audience(app_configs: Any = None, **kwargs: Any) -> list[Ch
                 "verifies the tokens then checks both."
             ),
             id="jwtauth.W006",
+        )
+    ]
+
+
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """E006 a key jwtauth does not read, E007 a value of the wrong type or out of its range."""
+    configured = getattr(settings, "JWTAUTH", None)
+    if configured is None:
+        return []
+    if not isinstance(configured, Mapping):
+        return [
+            Error(
+                f"JWTAUTH must be a dict, not {type(configured).__name__}.",
+                hint='JWTAUTH = {"SIGNING_KEY": ..., ...}: see the settings table of the README.',
+                id="jwtauth.E006",
+            )
+        ]
+    messages: list[CheckMessage] = []
+    for name, value in configured.items():
+        if name not in RULES:
+            messages.append(
+                Error(
+                    f"JWTAUTH has a key jwtauth does not read: {name!r}.",
+                    hint=unknown_setting_hint(name),
+                    id="jwtauth.E006",
+                )
+            )
+            continue
+        problem = setting_problem(name, value)
+        if problem is not None:
+            messages.append(
+                Error(
+                    problem,
+                    hint=(
+                        f"Without the key jwtauth uses its default, {DEFAULTS[name]!r}; the "
+                        "README's settings table gives each key's type and meaning."
+                    ),
+                    id="jwtauth.E007",
+                )
+            )
+    return messages
+
+
+def check_installed_apps(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """E005: jwtauth's views are DRF views, which need DRF's templates and static files."""
+    if apps.is_installed("rest_framework"):
+        return []
+    return [
+        Error(
+            "'rest_framework' is not in INSTALLED_APPS: any jwtauth or DRF page asked for as "
+            "HTML fails (TemplateDoesNotExist: rest_framework/api.html).",
+            hint='Add "rest_framework" to INSTALLED_APPS, next to "jwtauth".',
+            id="jwtauth.E005",
         )
     ]
 

@@ -7,6 +7,10 @@ Every value is read from ``django.conf.settings`` on first use and cached on
 
 from __future__ import annotations
 
+import difflib
+import math
+import re
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from functools import cached_property
 from typing import Any, Literal
@@ -62,6 +66,192 @@ def _fractional_seconds(value: timedelta | int | float) -> float:
     if isinstance(value, timedelta):
         return value.total_seconds()
     return float(value)
+
+
+# --- what each key accepts --------------------------------------------------------------
+#
+# A rule says what is wrong with a value, in words that follow "JWTAUTH['KEY'] ", or
+# returns None. Every key of DEFAULTS has one (a test holds them to each other), so a
+# new setting is one line here; the system check jwtauth.E007 applies them all.
+
+Rule = Callable[[Any], "str | None"]
+
+# RFC 6265 §4.1.1: a cookie name is an RFC 2616 token.
+_COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def _not(value: Any) -> str:
+    return f"not {value!r}" if not isinstance(value, type) else f"not {value.__name__}"
+
+
+def _checked_elsewhere(value: Any) -> None:
+    """Keys and algorithms: ``check_keys`` (E001-E003) loads them and says what is wrong."""
+    return None
+
+
+def _boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else f"must be True or False, {_not(value)}"
+
+
+def _text(*, optional: bool = False) -> Rule:
+    def rule(value: Any) -> str | None:
+        if (value is None and optional) or (isinstance(value, str) and value):
+            return None
+        return f"must be a non-empty string{' or None' if optional else ''}, {_not(value)}"
+
+    return rule
+
+
+def _one_of(*choices: str | None, ignore_case: bool = False) -> Rule:
+    def fold(value: Any) -> Any:
+        return value.casefold() if ignore_case and isinstance(value, str) else value
+
+    allowed = {fold(choice) for choice in choices}
+
+    def rule(value: Any) -> str | None:
+        if isinstance(value, (str, type(None))) and fold(value) in allowed:
+            return None
+        return f"must be one of {', '.join(map(repr, choices))}, {_not(value)}"
+
+    return rule
+
+
+def _count(*, minimum: int, optional: bool = False) -> Rule:
+    def rule(value: Any) -> str | None:
+        if value is None and optional:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
+            return None
+        what = f"an integer of at least {minimum}{' or None' if optional else ''}"
+        return f"must be {what}, {_not(value)}"
+
+    return rule
+
+
+def _duration(*, positive: bool, whole_seconds: bool = True) -> Rule:
+    """A ``timedelta`` or a number of seconds, read as the accessor reads it."""
+    to_seconds = _seconds if whole_seconds else _fractional_seconds
+
+    def rule(value: Any) -> str | None:
+        usable = isinstance(value, timedelta) or (
+            isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        )
+        if usable and (to_seconds(value) > 0 if positive else to_seconds(value) >= 0):
+            return None
+        least = (
+            ("at least a second" if whole_seconds else "more than 0 s")
+            if positive
+            else "0 s or more"
+        )
+        return f"must be a timedelta or a number of seconds, {least}, {_not(value)}"
+
+    return rule
+
+
+def _throttle_rate(value: Any) -> str | None:
+    """``None`` (no throttle) or a rate DRF's ``SimpleRateThrottle.parse_rate`` reads."""
+    if value is None:
+        return None
+    from rest_framework.throttling import SimpleRateThrottle  # reads DRF settings
+
+    class RateReader(SimpleRateThrottle):
+        def __init__(self) -> None:  # only parse_rate is used: no scope, no cache
+            pass
+
+    try:
+        requests, _period = RateReader().parse_rate(value)
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError):
+        requests = None
+    if isinstance(requests, int) and requests > 0:
+        return None
+    return f'must be None or a rate such as "20/min" (requests per s, m, h or d), {_not(value)}'
+
+
+def _login_throttle_rates(value: Any) -> str | None:
+    if not isinstance(value, Mapping):
+        return f'must be a dict such as {{"ip": "20/min", "account": "10/min"}}, {_not(value)}'
+    for scope, rate in value.items():
+        if scope not in ("ip", "account"):
+            return f'has the key {scope!r}: its keys are "ip" and "account"'
+        problem = _throttle_rate(rate)
+        if problem is not None:
+            return f"[{scope!r}] {problem}"
+    return None
+
+
+def _cache_alias(value: Any) -> str | None:
+    if isinstance(value, str) and value in getattr(settings, "CACHES", {}):
+        return None
+    return f"must name a cache alias of CACHES, {_not(value)}"
+
+
+def _claims_hook(value: Any) -> str | None:
+    if callable(value):
+        return None
+    if not isinstance(value, str):
+        return f"must be a callable or the import string of one, {_not(value)}"
+    try:
+        hook = import_string(value)
+    except ImportError as exc:
+        return f"is {value!r}, which cannot be imported: {exc}"
+    return None if callable(hook) else f"is {value!r}, which is not callable"
+
+
+def _cookie_name(value: Any) -> str | None:
+    if isinstance(value, str) and _COOKIE_NAME.fullmatch(value):
+        return None
+    return f"must be a cookie name (letters, digits and !#$%&'*+-.^_`|~), {_not(value)}"
+
+
+RULES: dict[str, Rule] = {
+    "ALGORITHM": _checked_elsewhere,
+    "SIGNING_KEY": _checked_elsewhere,
+    "SIGNING_KEY_ID": _checked_elsewhere,
+    "VERIFYING_KEYS": _checked_elsewhere,
+    "ACCESS_TOKEN_LIFETIME": _duration(positive=True),
+    "REFRESH_TOKEN_LIFETIME": _duration(positive=True),
+    "SESSION_MAX_LIFETIME": _duration(positive=True),
+    "ISSUER": _text(optional=True),
+    "AUDIENCE": _text(optional=True),
+    "LEEWAY": _duration(positive=False),
+    "ROTATE_REFRESH_TOKENS": _boolean,
+    "CLAIMS_HOOK": _claims_hook,
+    "USER_MODE": _one_of("database", "token"),
+    "REVOCATION_CACHE": _text(),  # an alias missing from CACHES is jwtauth.E004
+    "REVOCATION_FAIL_OPEN": _boolean,
+    "REVOCATION_NEAR_CACHE": _boolean,
+    "REVOCATION_NEAR_CACHE_HEARTBEAT": _duration(positive=True, whole_seconds=False),
+    "REVOCATION_NEAR_CACHE_SIZE": _count(minimum=1),
+    "ACCESS_COOKIE_NAME": _cookie_name,
+    "REFRESH_COOKIE_NAME": _cookie_name,
+    "COOKIE_SECURE": _boolean,
+    "COOKIE_SAMESITE": _one_of("Strict", "Lax", "None", None, ignore_case=True),
+    "COOKIE_DOMAIN": _text(optional=True),
+    "DEFAULT_TRANSPORT": _one_of("body", "cookie"),
+    "LOGIN_THROTTLE_RATES": _login_throttle_rates,
+    "REFRESH_THROTTLE_RATE": _throttle_rate,
+    "THROTTLE_CACHE": _cache_alias,
+    "MAX_SESSIONS_PER_USER": _count(minimum=1, optional=True),
+    "NUM_PROXIES": _count(minimum=0, optional=True),
+    "JWKS_MAX_AGE": _duration(positive=False),
+}
+
+
+def setting_problem(name: str, value: Any) -> str | None:
+    """What is wrong with ``value`` as ``JWTAUTH[name]`` (a known key), or ``None``."""
+    problem = RULES[name](value)
+    if problem is None:
+        return None
+    # A rule of a dict's entry names the entry: JWTAUTH['KEY']['entry'] ...
+    return f"JWTAUTH[{name!r}]{'' if problem.startswith('[') else ' '}{problem}."
+
+
+def unknown_setting_hint(name: Any) -> str:
+    """A "did you mean" for a key jwtauth does not read."""
+    close = difflib.get_close_matches(str(name), DEFAULTS, n=1)
+    if close:
+        return f"Did you mean {close[0]!r}?"
+    return "jwtauth reads the keys listed in the settings table of its README."
 
 
 class JWTAuthSettings:

@@ -184,12 +184,21 @@ def load_key(
     return Key(resolved_kid, algorithm, prepared if private else public, implementation, public_jwk)
 
 
+def signs_with_secret_key() -> bool:
+    """Whether the HMAC key falls back to ``SECRET_KEY`` (``SIGNING_KEY`` is not set)."""
+    return app_settings.SIGNING_KEY is None and app_settings.ALGORITHM in HMAC_ALGORITHMS
+
+
 def signing_key_source() -> KeySource:
     """``SIGNING_KEY``, or ``SECRET_KEY`` for an HMAC algorithm when it is not set."""
-    configured = app_settings.SIGNING_KEY
-    if configured is None and app_settings.ALGORITHM in HMAC_ALGORITHMS:
-        return settings.SECRET_KEY
-    return configured
+    return settings.SECRET_KEY if signs_with_secret_key() else app_settings.SIGNING_KEY
+
+
+def signing_key_name() -> str:
+    """The setting the signing key came from, as every message about it names it."""
+    if signs_with_secret_key():
+        return "SECRET_KEY (used because JWTAUTH['SIGNING_KEY'] is not set)"
+    return "SIGNING_KEY"
 
 
 def _same_key(one: Key, other: Key) -> bool:
@@ -221,6 +230,7 @@ def key_ring() -> KeyRing:
         signing_key_source(),
         app_settings.SIGNING_KEY_ID,
         private=True,
+        what=signing_key_name(),
     )
     if signing.public_jwk is not None:
         verifier = Key(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 from functools import partial
 from io import StringIO
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from django.conf import settings
 from django.core.checks import Error, Warning
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
@@ -115,6 +117,32 @@ def test_w001_and_e001_when_falling_back_to_a_short_secret_key() -> None:
 
     assert ids(messages) == ["jwtauth.E001", "jwtauth.W001"]
     assert all(message.hint for message in messages)
+    e001 = next(message for message in messages if message.id == "jwtauth.E001")
+    assert e001.msg.startswith("SECRET_KEY, which signs the access tokens because ")
+    assert "12 bytes long; HS256 needs at least 32" in e001.msg
+    assert "signing key is" not in e001.msg
+    assert "JWTAUTH['SIGNING_KEY']" in str(e001.hint)
+
+
+def test_e001_names_the_signing_key_when_it_is_set() -> None:
+    with jwtauth(SIGNING_KEY="too-short"), override_settings(SECRET_KEY="short-secret"):
+        (message,) = checks.check_keys()
+
+    assert message.msg.startswith("JWTAUTH['SIGNING_KEY'] is 9 bytes long")
+    assert "SECRET_KEY" not in message.msg
+
+
+def test_e001_names_secret_key_in_manage_py_check() -> None:
+    with (
+        override_settings(JWTAUTH={}, SECRET_KEY="a-sixteen-bytes!"),
+        pytest.raises(SystemCheckError, match=r"jwtauth\.E001") as raised,
+    ):
+        call_command("check")
+
+    assert (
+        "SECRET_KEY, which signs the access tokens because JWTAUTH['SIGNING_KEY'] is not set, "
+        "is 16 bytes long; HS256 needs at least 32." in str(raised.value)
+    )
 
 
 def test_w001_alone_when_secret_key_is_long_enough() -> None:
@@ -170,6 +198,188 @@ def test_key_errors_fail_manage_py_check() -> None:
         call_command("check")
     with jwtauth(ALGORITHM="RS256"), pytest.raises(SystemCheckError, match=r"jwtauth\.E003"):
         call_command("check")
+
+
+# --- E005: rest_framework installed ------------------------------------------------------
+
+
+def test_e005_rest_framework_missing_from_installed_apps() -> None:
+    without_drf = [
+        app for app in settings.INSTALLED_APPS if app not in ("rest_framework", "drf_spectacular")
+    ]
+    with override_settings(INSTALLED_APPS=without_drf):
+        messages = checks.check_installed_apps()
+        with pytest.raises(SystemCheckError, match=r"jwtauth\.E005"):
+            call_command("check")
+
+    assert ids(messages) == ["jwtauth.E005"]
+    assert isinstance(messages[0], Error)
+    assert "'rest_framework' is not in INSTALLED_APPS" in messages[0].msg
+    assert "rest_framework" in str(messages[0].hint)
+
+
+def test_e005_silent_when_rest_framework_is_installed() -> None:
+    assert checks.check_installed_apps() == []
+
+
+# --- E006, E007: every JWTAUTH key's name, type and value ------------------------------------
+
+
+def test_the_test_settings_pass_the_settings_check() -> None:
+    assert checks.check_settings() == []
+
+
+def test_e006_unknown_key_with_a_did_you_mean() -> None:
+    with jwtauth(ACCES_TOKEN_LIFETIME=60):
+        messages = checks.check_settings()
+
+    assert ids(messages) == ["jwtauth.E006"]
+    assert isinstance(messages[0], Error)
+    assert "'ACCES_TOKEN_LIFETIME'" in messages[0].msg
+    assert messages[0].hint == "Did you mean 'ACCESS_TOKEN_LIFETIME'?"
+
+
+def test_e006_unknown_key_like_none_of_ours() -> None:
+    with jwtauth(**{"COLOUR": "blue", "7": 7}):
+        messages = checks.check_settings()
+
+    assert ids(messages) == ["jwtauth.E006", "jwtauth.E006"]
+    assert all("README" in str(message.hint) for message in messages)
+
+
+@pytest.mark.parametrize("value", [["ALGORITHM", "HS256"], "HS256"])
+def test_e006_jwtauth_that_is_not_a_dict(value: Any) -> None:
+    with override_settings(JWTAUTH=value):
+        messages = checks.check_settings()
+
+    assert ids(messages) == ["jwtauth.E006"]
+    assert messages[0].msg.startswith("JWTAUTH must be a dict")
+
+
+def test_no_jwtauth_setting_at_all_is_fine() -> None:
+    with override_settings():
+        del settings.JWTAUTH
+        assert checks.check_settings() == []
+
+
+BAD_VALUES: list[tuple[str, Any, str]] = [
+    ("USER_MODE", "tokens", "must be one of 'database', 'token', not 'tokens'"),
+    ("USER_MODE", None, "not None"),
+    ("DEFAULT_TRANSPORT", "cookies", "must be one of 'body', 'cookie'"),
+    ("COOKIE_SAMESITE", "Relaxed", "must be one of 'Strict', 'Lax', 'None', None"),
+    ("COOKIE_SAMESITE", False, "not False"),
+    ("LOGIN_THROTTLE_RATES", {"ip": "ten/min"}, "['ip'] must be None or a rate such as"),
+    ("LOGIN_THROTTLE_RATES", {"ip": "5/fortnight"}, "not '5/fortnight'"),
+    ("LOGIN_THROTTLE_RATES", {"IP": "5/min"}, "has the key 'IP'"),
+    ("LOGIN_THROTTLE_RATES", "20/min", "must be a dict"),
+    ("REFRESH_THROTTLE_RATE", "60 per minute", "not '60 per minute'"),
+    ("REFRESH_THROTTLE_RATE", "0/min", "not '0/min'"),
+    ("REFRESH_THROTTLE_RATE", "-1/min", "not '-1/min'"),
+    ("REFRESH_THROTTLE_RATE", "/min", "not '/min'"),
+    ("REFRESH_THROTTLE_RATE", "5/", "not '5/'"),
+    ("REFRESH_THROTTLE_RATE", 60, "not 60"),
+    ("ACCESS_TOKEN_LIFETIME", -60, "at least a second, not -60"),
+    ("ACCESS_TOKEN_LIFETIME", 0, "at least a second, not 0"),
+    ("ACCESS_TOKEN_LIFETIME", 0.5, "at least a second, not 0.5"),
+    ("ACCESS_TOKEN_LIFETIME", timedelta(minutes=-15), "at least a second"),
+    ("ACCESS_TOKEN_LIFETIME", True, "not True"),
+    ("ACCESS_TOKEN_LIFETIME", "900", "not '900'"),
+    ("ACCESS_TOKEN_LIFETIME", float("inf"), "not inf"),
+    ("REFRESH_TOKEN_LIFETIME", 0, "at least a second"),
+    ("SESSION_MAX_LIFETIME", -1, "at least a second"),
+    ("LEEWAY", -5, "0 s or more, not -5"),
+    ("JWKS_MAX_AGE", float("nan"), "not nan"),
+    ("REVOCATION_NEAR_CACHE_HEARTBEAT", 0, "more than 0 s, not 0"),
+    ("REVOCATION_NEAR_CACHE_SIZE", 0, "an integer of at least 1, not 0"),
+    ("REVOCATION_NEAR_CACHE_SIZE", 1.5, "not 1.5"),
+    ("REVOCATION_NEAR_CACHE", "yes", "must be True or False, not 'yes'"),
+    ("ROTATE_REFRESH_TOKENS", 1, "must be True or False, not 1"),
+    ("REVOCATION_FAIL_OPEN", "False", "not 'False'"),
+    ("COOKIE_SECURE", None, "must be True or False, not None"),
+    ("MAX_SESSIONS_PER_USER", 0, "at least 1 or None, not 0"),
+    ("MAX_SESSIONS_PER_USER", True, "not True"),
+    ("MAX_SESSIONS_PER_USER", "3", "not '3'"),
+    ("NUM_PROXIES", -1, "at least 0 or None, not -1"),
+    ("ISSUER", "", "must be a non-empty string or None, not ''"),
+    ("AUDIENCE", ["api"], "not ['api']"),
+    ("COOKIE_DOMAIN", 5, "not 5"),
+    ("ACCESS_COOKIE_NAME", "access token", "must be a cookie name"),
+    ("REFRESH_COOKIE_NAME", "", "must be a cookie name"),
+    ("REVOCATION_CACHE", None, "must be a non-empty string, not None"),
+    ("THROTTLE_CACHE", "missing", "must name a cache alias of CACHES, not 'missing'"),
+    ("CLAIMS_HOOK", "myproject.claims.hook", "cannot be imported: No module named 'myproject'"),
+    ("CLAIMS_HOOK", "jwtauth.claims.no_such_hook", "cannot be imported"),
+    ("CLAIMS_HOOK", "jwtauth.conf.DEFAULTS", "which is not callable"),
+    ("CLAIMS_HOOK", 42, "must be a callable or the import string of one, not 42"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "says"), BAD_VALUES, ids=repr)
+def test_e007_a_value_of_the_wrong_type_or_out_of_range(name: str, value: Any, says: str) -> None:
+    with jwtauth(**{name: value}):
+        messages = checks.check_settings()
+
+    assert ids(messages) == ["jwtauth.E007"]
+    assert isinstance(messages[0], Error)
+    assert messages[0].msg.startswith(f"JWTAUTH['{name}']")
+    assert says in messages[0].msg
+    assert "default" in str(messages[0].hint)
+
+
+GOOD_VALUES: list[tuple[str, Any]] = [
+    ("USER_MODE", "token"),
+    ("DEFAULT_TRANSPORT", "cookie"),
+    ("COOKIE_SAMESITE", "Lax"),
+    ("COOKIE_SAMESITE", "none"),
+    ("COOKIE_SAMESITE", None),
+    ("LOGIN_THROTTLE_RATES", {"ip": "5/second", "account": None}),
+    ("LOGIN_THROTTLE_RATES", {}),
+    ("REFRESH_THROTTLE_RATE", "1000/day"),
+    ("REFRESH_THROTTLE_RATE", None),
+    ("ACCESS_TOKEN_LIFETIME", 60),
+    ("ACCESS_TOKEN_LIFETIME", 1.5),
+    ("ACCESS_TOKEN_LIFETIME", timedelta(hours=1)),
+    ("LEEWAY", 0),
+    ("JWKS_MAX_AGE", timedelta(0)),
+    ("REVOCATION_NEAR_CACHE_HEARTBEAT", 0.25),
+    ("REVOCATION_NEAR_CACHE_SIZE", 1),
+    ("MAX_SESSIONS_PER_USER", None),
+    ("MAX_SESSIONS_PER_USER", 5),
+    ("NUM_PROXIES", 0),
+    ("ISSUER", "https://auth.example.com"),
+    ("ACCESS_COOKIE_NAME", "__Host-at"),
+    ("CLAIMS_HOOK", "jwtauth.claims.default_claims"),
+    ("CLAIMS_HOOK", lambda user: {}),
+    ("THROTTLE_CACHE", "default"),
+    ("SIGNING_KEY_ID", "2026-11"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), GOOD_VALUES, ids=repr)
+def test_e007_silent_for_a_good_value(name: str, value: Any) -> None:
+    with jwtauth(**{name: value}):
+        assert checks.check_settings() == []
+
+
+def test_e007_reports_every_bad_value_at_once() -> None:
+    with jwtauth(USER_MODE="tokens", LEEWAY=-1, ACCES_TOKEN_LIFETIME=5):
+        messages = checks.check_settings()
+
+    assert ids(messages) == ["jwtauth.E006", "jwtauth.E007", "jwtauth.E007"]
+
+
+def test_settings_errors_fail_manage_py_check() -> None:
+    with jwtauth(ACCES_TOKEN_LIFETIME=60), pytest.raises(SystemCheckError) as unknown:
+        call_command("check")
+    with jwtauth(USER_MODE="tokens"), pytest.raises(SystemCheckError) as bad_value:
+        call_command("check")
+
+    assert "jwtauth.E006" in str(unknown.value)
+    assert "Did you mean 'ACCESS_TOKEN_LIFETIME'?" in str(unknown.value)
+    assert "jwtauth.E007" in str(bad_value.value)
+    assert "JWTAUTH['USER_MODE'] must be one of 'database', 'token', not 'tokens'." in str(
+        bad_value.value
+    )
 
 
 # --- cookies -----------------------------------------------------------------------

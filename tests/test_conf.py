@@ -8,7 +8,7 @@ import pytest
 from django.test import override_settings
 
 from jwtauth.claims import default_claims
-from jwtauth.conf import DEFAULTS, app_settings
+from jwtauth.conf import DEFAULTS, RULES, app_settings, setting_problem
 
 
 @override_settings(JWTAUTH={})
@@ -41,6 +41,11 @@ def test_defaults_match_the_spec() -> None:
     assert app_settings.CLAIMS_HOOK is default_claims
     assert app_settings.LOGIN_THROTTLE_RATES == DEFAULTS["LOGIN_THROTTLE_RATES"]
     assert app_settings.REFRESH_THROTTLE_RATE == DEFAULTS["REFRESH_THROTTLE_RATE"]
+
+
+def test_every_key_has_a_rule_that_its_default_passes() -> None:
+    assert set(RULES) == set(DEFAULTS)
+    assert all(setting_problem(name, value) is None for name, value in DEFAULTS.items())
 
 
 def test_override_settings_is_seen_and_then_forgotten() -> None:

@@ -302,6 +302,14 @@ def test_short_secret_key_fallback_is_refused() -> None:
         message = _refused({"ALGORITHM": "HS256"})
 
     assert "5 bytes long" in message
+    assert message.startswith("SECRET_KEY (used because JWTAUTH['SIGNING_KEY'] is not set): ")
+
+
+def test_a_short_signing_key_is_named_as_the_signing_key() -> None:
+    message = _refused({"ALGORITHM": "HS256", "SIGNING_KEY": "short"})
+
+    assert message.startswith("SIGNING_KEY: ")
+    assert "SECRET_KEY" not in message
 
 
 @pytest.mark.parametrize("algorithm", ["RS256", "PS256"])
