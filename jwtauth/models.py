@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 # What a session keeps of the client's User-Agent header.
@@ -81,7 +82,11 @@ class Session(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"session {self.pk} of user {self.user_id}"
+        # The admin's page titles and history show it: "JWT", as in the model's name.
+        return gettext("JWT session %(id)s of user %(user)s") % {
+            "id": self.pk,
+            "user": self.user_id,
+        }
 
     @property
     def sid(self) -> str:
@@ -132,7 +137,10 @@ class RefreshToken(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"refresh token {self.pk} of {self.session}"
+        return gettext("refresh token %(generation)s of %(session)s") % {
+            "generation": self.generation,
+            "session": self.session,
+        }
 
     @property
     def status(self) -> str:

@@ -15,7 +15,8 @@ pytestmark = pytest.mark.django_db
 def test_str_shows_no_secret(user: Any) -> None:
     issued = sessions.start_session(user)
     token = RefreshToken.objects.get()
-    assert str(issued.session) == f"session {issued.session.pk} of user {user.pk}"
+    assert str(issued.session) == f"JWT session {issued.session.pk} of user {user.pk}"
+    assert str(token) == f"refresh token 0 of JWT session {issued.session.pk} of user {user.pk}"
     for text in (str(token), str(issued.session)):
         assert issued.refresh not in text
         assert token.digest not in text
