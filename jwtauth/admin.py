@@ -56,7 +56,10 @@ _SYSTEMS = (
 
 
 def describe_user_agent(user_agent: str) -> str:
-    """ "Firefox 130 on Linux": a browser and a system an operator recognises, else the raw text."""
+    """A browser and a system an operator recognises, such as "Firefox 130 on Linux".
+
+    The user agent's own first 40 characters when neither is recognised.
+    """
     browser = next(
         (
             f"{name} {match[1]}"
