@@ -36,6 +36,12 @@ from django.utils.translation import gettext_lazy as _
 from . import sessions
 from .models import Session, SessionQuerySet, SessionStatus
 
+# The statuses an operator reads, translated: a session's, and a refresh token's "rotated".
+_TOKEN_STATUS_LABELS = {
+    **{status.value: status.label for status in SessionStatus},
+    "rotated": _("rotated"),
+}
+
 _BROWSERS = (
     # Order matters: Edge and Opera say "Chrome" too, Chrome says "Safari".
     ("Edge", re.compile(r"Edg(?:e|A|iOS)?/(\d+)")),
@@ -158,7 +164,7 @@ class SessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description=_("status"))
     def status(self, session: Session) -> str:
-        return session.status
+        return str(session.status.label)
 
     @admin.display(description=_("refresh tokens"))
     def refresh_token_lines(self, session: Session) -> SafeString:
@@ -172,7 +178,7 @@ class SessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 (
                     _when(token.created_at),
                     _when(used.get(token.generation)),
-                    token.status,
+                    _TOKEN_STATUS_LABELS[token.status],
                     _when(token.expires_at),
                 )
                 for token in tokens
@@ -357,7 +363,7 @@ class UserSessionsInline(admin.TabularInline):  # type: ignore[type-arg]
 
     @admin.display(description=_("status"))
     def status(self, session: Session) -> str:
-        return session.status
+        return str(session.status.label)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
