@@ -40,14 +40,20 @@ thread. A message that starts arriving but does not complete within
 forked child (a gunicorn worker) starts with no channel and no entries.
 
 The API, for a synchronous caller (``jwtauth.revocation``) and an asynchronous
-one alike -- none of it blocks, and none of it does I/O except draining bytes
-already waiting and sending a PING::
+one alike. None of it waits on the network: it reads only bytes already waiting
+and sends at most a PING; a lookup waits at most ``LOCK_WAIT`` for the lock,
+``forget`` until the lock is free (never longer than a drain)::
 
-    near = for_cache(cache, prefix)       # None: no near cache, ask the store
+    near = revocation.near_cache(store)   # None: no near cache, ask the store
     found = near.lookup(keys)             # dict of the keys found, or None: ask Redis
     ticket = near.begin()                 # before sending the MGET
     near.remember(ticket, keys, found)    # after reading its answer
     near.forget(keys)                     # after writing these keys
+
+An asynchronous check (redis-py's asyncio client) takes the same steps as
+``revocation.checking``: ``lookup``; on ``None``, ``begin``, await the ``MGET``,
+``remember``; judge what a second ``lookup(keys, count=False)`` says when the
+answer is given (and ask Redis if it says ``None``).
 
 ``near.counters`` counts hits, misses and what happened to the channel, for
 benchmarks and tests.
