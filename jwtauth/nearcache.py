@@ -449,7 +449,7 @@ def for_cache(cache: Any, local_prefix: str, *, create: bool = True) -> NearCach
     chosen at random, which no one channel can follow). ``create=False`` (a
     write that only has to forget its keys) finds one but never builds one.
     """
-    if not app_settings.REVOCATION_NEAR_CACHE:
+    if not app_settings.REVOCATION_NEAR_CACHE or not _sizes_usable():
         return None
     try:
         return _by_cache[cache]
@@ -469,6 +469,15 @@ def for_cache(cache: Any, local_prefix: str, *, create: bool = True) -> NearCach
             near = _registry[key] = NearCache(pool, redis_prefix, local_prefix)
         _by_cache[cache] = near
     return near
+
+
+def _sizes_usable() -> bool:
+    """A heartbeat or a size that is not positive turns the near cache off (the system
+    checks report it): never a PING on every request, nor a thread that never sleeps."""
+    return (
+        app_settings.REVOCATION_NEAR_CACHE_HEARTBEAT > 0
+        and app_settings.REVOCATION_NEAR_CACHE_SIZE > 0
+    )
 
 
 def channel_settings(cache: Any, local_prefix: str) -> tuple[Any, str] | None:

@@ -234,6 +234,16 @@ def test_the_cache_is_not_used_when_switched_off(private_redis: PrivateRedis) ->
         assert revocation.near_cache(revocation._store()) is None
 
 
+@pytest.mark.parametrize(
+    "setting", [{"REVOCATION_NEAR_CACHE_HEARTBEAT": 0}, {"REVOCATION_NEAR_CACHE_SIZE": -1}]
+)
+def test_a_heartbeat_or_size_that_is_not_positive_turns_it_off(
+    private_redis: PrivateRedis, setting: dict[str, Any]
+) -> None:
+    with near_cache_on(private_redis.url, **setting):
+        assert revocation.near_cache(revocation._store()) is None
+
+
 def test_other_caches_and_other_key_functions_have_no_near_cache(
     private_redis: PrivateRedis,
 ) -> None:
