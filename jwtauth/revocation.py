@@ -22,7 +22,7 @@ from .conf import app_settings
 from .exceptions import RevocationUnavailable, TokenRevoked
 from .nearcache import NearCache, Ticket
 from .store import CacheStore, Entries, PendingRead, RedisStore, store_for
-from .tokens import issued_at
+from .tokens import issued_millisecond, millisecond
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +70,27 @@ def session_entries(sids: Iterable[str]) -> Entries:
 
 
 def user_entry(sub: str, *, now: float | None = None) -> Entries:
-    """The entry revoking every access token of a user issued up to now."""
-    cutoff = issued_at(time.time() if now is None else now)
+    """The entry revoking every access token of a user issued up to now, its millisecond
+    included.
+
+    The cutoff is stored as seconds with three decimals, as it always was.
+    """
+    cutoff = millisecond(time.time() if now is None else now) / 1000
     return {user_key(sub): (cutoff, _longest_token_life())}
+
+
+def wait_past(now: float) -> None:
+    """Return once the clock is in a later millisecond than ``now``.
+
+    A revocation that took its cutoff at ``now`` calls this before it returns: a token
+    issued after that (another login, a refresh) has a later millisecond than the cutoff
+    and lives, while one issued in the cutoff's own millisecond is revoked. A wall clock
+    stepped back keeps its tokens on the revoked side: the wait gives up after 10 ms.
+    """
+    cutoff = millisecond(now)
+    give_up = time.monotonic() + 0.01
+    while millisecond(time.time()) <= cutoff and time.monotonic() < give_up:
+        time.sleep(0.0002)
 
 
 def write(entries: Entries) -> None:
@@ -218,5 +236,5 @@ def _judge(claims: dict[str, Any], keys: list[str], found: dict[str, Any]) -> No
     if keys[0] in found or keys[1] in found:
         raise TokenRevoked("token or session revoked")
     cutoff = found.get(keys[2])
-    if cutoff is not None and claims["iat"] <= cutoff:
+    if cutoff is not None and issued_millisecond(claims) <= round(cutoff * 1000):
         raise TokenRevoked("all of the user's tokens issued before the cutoff are revoked")

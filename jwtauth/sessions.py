@@ -242,8 +242,15 @@ def _revoke(sessions: QuerySet[Session], *, reason: str, cutoff_for: str | None 
         # and the caller may retry; a half-done logout would look done but not be.
         entries = revocation.session_entries(str(pk) for pk in pks)
         if cutoff_for is not None:
-            entries.update(revocation.user_entry(cutoff_for, now=now.timestamp()))
+            # Taken once the rows are revoked: a token issued up to here, by a login or a
+            # refresh that read its session before, is at or before the cutoff.
+            cutoff = timezone.now().timestamp()
+            entries.update(revocation.user_entry(cutoff_for, now=cutoff))
         revocation.write(entries)
+        if cutoff_for is not None:
+            # Before the commit, its signals and the return: whatever follows them issues
+            # its tokens in a later millisecond than the cutoff's (docs/security.md).
+            revocation.wait_past(cutoff)
         for pk, user_id in revoked:
             _send_after_commit(
                 session_revoked, alias, user_id=user_id, session_id=pk, reason=reason

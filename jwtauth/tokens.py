@@ -17,6 +17,7 @@ import math
 import re
 import secrets
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -56,9 +57,43 @@ class AccessToken:
         return float(self.claims["exp"])
 
 
-def issued_at(now: float) -> float:
-    """``iat`` keeps millisecond precision so revocation cutoffs can split a second."""
-    return math.floor(now * 1000) / 1000
+def millisecond(now: float) -> int:
+    """The millisecond of ``now`` (seconds since the epoch): the grain of the user cutoff."""
+    return math.floor(now * 1000)
+
+
+def new_jti(now: float) -> str:
+    """A UUIDv7 (RFC 9562 §5.7): ``now``'s millisecond in 48 bits, then 74 random bits.
+
+    ``iat`` is whole seconds (strict verifiers refuse a fractional one during its first
+    second), so the jti carries the millisecond a user cutoff compares (docs/security.md).
+    """
+    random = secrets.randbits(74)
+    value = (
+        (millisecond(now) & _48_BITS) << 80
+        | 0x7 << 76  # version
+        | (random >> 62) << 64  # rand_a, 12 bits
+        | 0b10 << 62  # variant
+        | (random & _62_BITS)  # rand_b
+    )
+    return str(uuid.UUID(int=value))
+
+
+_48_BITS = (1 << 48) - 1
+_62_BITS = (1 << 62) - 1
+_UUID7 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+
+def issued_millisecond(claims: dict[str, Any]) -> int:
+    """The millisecond a verified token was issued in: its jti's timestamp.
+
+    A token issued before jtis were UUIDv7s carries its millisecond in a fractional ``iat``.
+    """
+    jti = claims["jti"]
+    if _UUID7.fullmatch(jti):
+        return int(jti[:8] + jti[9:13], 16)
+    iat: float = claims["iat"]
+    return round(iat * 1000)
 
 
 def encode_access_token(
@@ -74,15 +109,16 @@ def encode_access_token(
     ``CLAIMS_HOOK``); registered claims among them are ignored.
     """
     now = time.time() if now is None else now
+    issued = math.floor(now)
     extra = extra_claims or {}
     claims = {name: value for name, value in extra.items() if name not in RESERVED_CLAIMS}
     claims.update(
         {
             "sub": str(user.pk),
-            "iat": issued_at(now),
-            "nbf": int(now),
-            "exp": int(now) + app_settings.ACCESS_TOKEN_LIFETIME,
-            "jti": secrets.token_urlsafe(16),
+            "iat": issued,
+            "nbf": issued,
+            "exp": issued + app_settings.ACCESS_TOKEN_LIFETIME,
+            "jti": new_jti(now),
             "sid": session_id,
             "type": "access",
         }

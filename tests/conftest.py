@@ -7,14 +7,17 @@ In CI (``CI`` set) a missing or unreachable service stops the run with an error.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connections, router
@@ -270,3 +273,16 @@ def screenshot() -> Callable[..., None]:
             subject.screenshot(path=SCREENSHOTS / f"{name}.png", **options)
 
     return take
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[time_machine.Traveller]:
+    """The wall clock stopped now, 0.4 ms into a millisecond in the middle of a second.
+
+    ``time.time()`` and ``timezone.now()`` answer that instant until the test moves it
+    (``frozen_clock.shift(seconds)``); ``time.sleep`` moves it on instead of waiting.
+    """
+    start = math.floor(time.time()) + 0.5004
+    with time_machine.travel(start, tick=False) as traveller:
+        monkeypatch.setattr(time, "sleep", traveller.shift)
+        yield traveller

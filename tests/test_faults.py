@@ -23,7 +23,7 @@ from jwtauth import revocation
 from jwtauth.conf import app_settings
 from jwtauth.exceptions import TokenRevoked
 from jwtauth.models import RefreshToken, Session
-from jwtauth.tokens import issued_at
+from jwtauth.tokens import new_jti
 from tests.helpers import bearer, redis_cache
 from tests.services import PrivateRedis, free_port
 
@@ -337,23 +337,26 @@ def test_entries_are_gone_once_the_token_is_expired_anyway(
 
 @pytest.mark.redis
 def test_same_second_cutoff_splits_on_milliseconds() -> None:
-    now = time.time()
+    now = math.floor(time.time()) + 0.5004
     revocation.write(revocation.user_entry("42", now=now))
-    cutoff = issued_at(now)
 
-    def claims(iat: float) -> dict[str, Any]:
-        return {"jti": f"j{iat}", "sid": "s", "sub": "42", "iat": iat}
+    def claims(at: float) -> dict[str, Any]:
+        return {"jti": new_jti(at), "sid": "s", "sub": "42", "iat": math.floor(at)}
 
-    for iat in (cutoff, cutoff - 0.001, math.floor(cutoff)):
+    for at in (now, now - 0.001, math.floor(now)):
         with pytest.raises(TokenRevoked):
-            revocation.check(claims(iat))
-    revocation.check(claims(round(cutoff + 0.001, 3)))  # issued a millisecond later: alive
+            revocation.check(claims(at))
+    revocation.check(claims(now + 0.001))  # issued a millisecond later: alive
 
 
 @pytest.mark.redis
-def test_login_right_after_logout_all_is_not_revoked(client: Any, user: Any, login: Any) -> None:
+def test_login_in_the_millisecond_of_a_logout_all_lives_after_it_and_dies_before_it(
+    client: Any, user: Any, login: Any, frozen_clock: Any
+) -> None:
+    # The clock stands still: the first login, the logout-all's cutoff and the second
+    # login fall in one millisecond, unless the logout-all waits the millisecond out.
     old = login(user)
-    client.post("/auth/logout-all/", **bearer(old["accessToken"]))
+    assert client.post("/auth/logout-all/", **bearer(old["accessToken"])).status_code == 204
     new = login(user)
 
     assert client.get(ME, **bearer(new["accessToken"])).status_code == 200

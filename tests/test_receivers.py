@@ -74,6 +74,23 @@ def test_set_password_and_save_revokes_everything(
     assert reasons == ["password_change", "password_change"]
 
 
+def test_a_login_with_the_new_password_right_after_the_change_lives(
+    client: Any, user: Any, login: Any, frozen_clock: Any
+) -> None:
+    # The clock stands still but for the revocation's wait: one millisecond for all.
+    before = login(user)
+    user.set_password("a brand new password")
+    user.save()
+    after = client.post(
+        "/auth/login/",
+        {"username": user.username, "password": "a brand new password"},
+        format="json",
+    ).json()
+
+    assert client.get("/api/me/", **bearer(after)).status_code == 200
+    assert client.get("/api/me/", **bearer(before)).json()["error"]["code"] == "TOKEN_REVOKED"
+
+
 def test_password_change_with_update_fields_revokes(client: Any, user: Any, login: Any) -> None:
     tokens = [login(user)]
 

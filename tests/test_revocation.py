@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from typing import Any
@@ -14,6 +15,7 @@ from django.test import override_settings
 from jwtauth import revocation
 from jwtauth.exceptions import RevocationUnavailable, TokenRevoked
 from jwtauth.store import CacheStore, RedisStore
+from jwtauth.tokens import millisecond, new_jti
 
 NOW = 1_800_000_000.0
 
@@ -50,7 +52,43 @@ def test_revoked_session_matches_every_token_of_it() -> None:
     revocation.check(claims(sid="s2"))
 
 
-def test_user_cutoff_kills_tokens_issued_up_to_it_and_spares_later_ones() -> None:
+def issued(at: float, **overrides: Any) -> dict[str, Any]:
+    """The claims of a token issued at ``at``, as ``encode_access_token`` writes them."""
+    return claims(jti=new_jti(at), iat=math.floor(at), **overrides)
+
+
+def test_user_cutoff_kills_tokens_issued_up_to_its_millisecond_and_spares_later_ones() -> None:
+    revocation.write(revocation.user_entry("7", now=NOW + 0.5004))
+
+    # iat is the same whole second for all of them: the jti's millisecond decides.
+    for at in (NOW, NOW + 0.499, NOW + 0.5, NOW + 0.5009):
+        with pytest.raises(TokenRevoked):
+            revocation.check(issued(at))
+    revocation.check(issued(NOW + 0.5012))  # the next millisecond: alive
+    revocation.check(issued(NOW + 1))
+    revocation.check(issued(NOW, sub="8"))
+
+
+def test_wait_past_returns_once_the_clock_is_in_a_later_millisecond(frozen_clock: Any) -> None:
+    cutoff = time.time()
+
+    revocation.wait_past(cutoff)
+
+    assert millisecond(time.time()) == millisecond(cutoff) + 1
+
+
+def test_wait_past_gives_up_on_a_clock_stepped_back(
+    frozen_clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)  # and it stays where it is
+    cutoff = time.time() + 5  # taken before the clock was stepped five seconds back
+
+    revocation.wait_past(cutoff)
+
+    assert time.time() < cutoff  # tokens issued now are revoked: the safe side
+
+
+def test_a_token_from_before_uuid7_jtis_is_judged_by_its_iat_in_milliseconds() -> None:
     revocation.write(revocation.user_entry("7", now=NOW + 0.5))
 
     with pytest.raises(TokenRevoked):

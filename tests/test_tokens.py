@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import urllib.request
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -30,7 +31,7 @@ from jwtauth.tokens import (
     RESERVED_CLAIMS,
     decode_access_token,
     encode_access_token,
-    issued_at,
+    issued_millisecond,
 )
 from tests.factories import UserFactory
 from tests.helpers import b64
@@ -51,7 +52,7 @@ def good_claims(**changes: Any) -> dict[str, Any]:
         "iss": app_settings.ISSUER or _DROP,
         "aud": app_settings.AUDIENCE or _DROP,
         "sub": "42",
-        "iat": NOW - 10.5,
+        "iat": NOW - 10,
         "nbf": NOW - 10,
         "exp": NOW + 890,
         "jti": "jti-1",
@@ -124,12 +125,30 @@ def test_every_algorithm_round_trips(algorithm: str) -> None:
 
 
 @pytest.mark.django_db
-def test_iat_keeps_milliseconds_for_revocation_cutoffs() -> None:
-    issued = encode_access_token(new_user(), "s", now=1_800_000_000.123456)
+def test_time_claims_are_whole_seconds_and_the_jti_a_uuid7_of_the_millisecond() -> None:
+    issued = encode_access_token(new_user(), "s", now=1_800_000_000.999_6)
+    claims = decode_access_token(issued.token, now=1_800_000_000.999_7)
 
-    assert issued.claims["iat"] == 1_800_000_000.123
-    assert decode_access_token(issued.token, now=1_800_000_001)["iat"] == 1_800_000_000.123
-    assert issued_at(1.9999) == 1.999
+    # Whole seconds, so strict verifiers (authlib, joserfc) take a fresh token (test_interop.py).
+    assert claims["iat"] == claims["nbf"] == 1_800_000_000
+    assert claims["exp"] == 1_800_000_900
+    assert all(type(claims[name]) is int for name in ("iat", "nbf", "exp"))
+    # The millisecond a user cutoff compares rides in the jti (RFC 9562 §5.7).
+    jti = uuid.UUID(claims["jti"])
+    assert str(jti) == claims["jti"]
+    assert (jti.version, jti.variant) == (7, uuid.RFC_4122)
+    assert jti.int >> 80 == 1_800_000_000_999
+    assert issued_millisecond(claims) == 1_800_000_000_999
+
+
+def test_a_token_from_before_uuid7_jtis_was_issued_in_the_millisecond_of_its_iat() -> None:
+    claims = good_claims(jti="Ym9ndXMtcmFuZG9tLWp0aQ", iat=1_800_000_000.123)
+
+    assert issued_millisecond(claims) == 1_800_000_000_123
+    # A jti that is a UUID of another version, or not canonical, is not read either.
+    assert issued_millisecond({**claims, "jti": str(uuid.uuid4())}) == 1_800_000_000_123
+    upper = str(uuid.UUID(int=1_900_000_000_000 << 80 | 0x7 << 76 | 0b10 << 62)).upper()
+    assert issued_millisecond({**claims, "jti": upper}) == 1_800_000_000_123
 
 
 @pytest.mark.django_db
