@@ -251,3 +251,7 @@ def validate_claims(claims: dict[str, Any], *, now: float) -> None:
         raise TokenInvalid("token used before it was issued")
     if claims["exp"] <= now - leeway:
         raise TokenExpired("token has expired")
+    # A revocation entry lives ACCESS_TOKEN_LIFETIME + LEEWAY: a token meant to live longer
+    # (issued under a longer lifetime, before it was lowered) could outlive its entries.
+    if claims["exp"] - claims["iat"] > app_settings.ACCESS_TOKEN_LIFETIME + leeway:
+        raise TokenInvalid("token lives longer than ACCESS_TOKEN_LIFETIME")

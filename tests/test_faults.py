@@ -335,6 +335,52 @@ def test_entries_are_gone_once_the_token_is_expired_anyway(
     assert caches["default"].get_many(keys) == {}
 
 
+def test_lowering_the_lifetime_never_brings_a_logged_out_token_back(
+    client: Any, user: Any, password: str, frozen_clock: Any
+) -> None:
+    # The revocation store in local memory, whose entries expire by the frozen clock.
+    local = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "lifetime"}
+    store = override_settings(CACHES={**settings.CACHES, "local": local})
+
+    def lifetime(seconds: int) -> Any:  # the server restarted with this lifetime
+        return override_settings(
+            JWTAUTH={
+                **settings.JWTAUTH,
+                "REVOCATION_CACHE": "local",
+                "ACCESS_TOKEN_LIFETIME": seconds,
+            }
+        )
+
+    with store:
+        caches["local"].clear()
+        with lifetime(120):
+            tokens = client.post(
+                "/auth/login/", {"username": user.username, "password": password}, format="json"
+            ).json()
+            old = bearer(tokens["accessToken"])
+            assert client.get(ME, **old).status_code == 200
+        with lifetime(5):
+            refreshed = client.post(
+                "/auth/refresh/", {"refreshToken": tokens["refreshToken"]}, format="json"
+            ).json()
+            new = bearer(refreshed["accessToken"])
+            logout_with_old = client.post("/auth/logout/", **old)
+            # The session's entry is written for the 5 s lifetime: it lives 6 s.
+            assert client.post("/auth/logout/", **new).status_code == 204
+            right_after = client.get(ME, **old)
+            frozen_clock.shift(8)  # the entries are gone; the old token's exp is 112 s away
+            assert caches["local"].get(revocation.session_key(refreshed_sid(refreshed))) is None
+            later = client.get(ME, **old)
+
+    for response in (logout_with_old, right_after, later):
+        assert response.status_code == 401, response.content
+        assert response.json()["error"]["code"] == "INVALID_TOKEN"
+
+
+def refreshed_sid(tokens: dict[str, Any]) -> str:
+    return str(jwt.decode(tokens["accessToken"], options={"verify_signature": False})["sid"])
+
+
 @pytest.mark.redis
 def test_same_second_cutoff_splits_on_milliseconds() -> None:
     now = math.floor(time.time()) + 0.5004

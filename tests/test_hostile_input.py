@@ -491,6 +491,15 @@ def test_claims_of_the_wrong_type_or_value_are_refused(
         assert_invalid_token(response)
 
 
+def test_a_correctly_signed_token_that_expires_in_ten_years_is_refused(
+    client: Any, header: Any, claims: Any
+) -> None:
+    ten_years = 10 * 365 * 86400
+    assert_invalid_token(
+        get_me(client, forge(header, {**claims, "exp": claims["iat"] + ten_years}))
+    )
+
+
 @pytest.mark.parametrize("name", ["sub", "jti", "sid", "iat", "nbf", "exp"])
 def test_missing_required_claims_are_refused(
     client: Any, header: Any, claims: Any, name: str

@@ -296,6 +296,38 @@ def test_leeway_extends_exp(seconds_past_exp: int, alive: bool) -> None:
                 decode_access_token(token, now=NOW)
 
 
+@pytest.mark.parametrize(("life", "accepted"), [(900, True), (901, False), (315_360_000, False)])
+def test_a_token_meant_to_live_longer_than_the_lifetime_is_invalid(
+    life: int, accepted: bool
+) -> None:
+    # Its revocation entries live ACCESS_TOKEN_LIFETIME + LEEWAY: it could outlive them.
+    claims = good_claims(iat=NOW - 10, nbf=NOW - 10, exp=NOW - 10 + life)
+    if accepted:
+        assert decode_access_token(forge(claims), now=NOW) == claims
+    else:
+        assert "lives longer" in rejected(forge(claims))
+
+
+@pytest.mark.parametrize(("life", "accepted"), [(930, True), (931, False)])
+def test_leeway_extends_the_longest_accepted_life(life: int, accepted: bool) -> None:
+    with override_settings(JWTAUTH=jwtauth_settings("HS256", LEEWAY=30)):
+        claims = good_claims(iat=NOW - 10, nbf=NOW - 10, exp=NOW - 10 + life)
+        token = forge(claims)
+        if accepted:
+            assert decode_access_token(token, now=NOW) == claims
+        else:
+            assert "lives longer" in rejected(token)
+
+
+@pytest.mark.django_db
+def test_a_token_issued_under_a_longer_lifetime_is_invalid_once_it_is_lowered() -> None:
+    with override_settings(JWTAUTH=jwtauth_settings("HS256", ACCESS_TOKEN_LIFETIME=120)):
+        token = encode_access_token(new_user(), "s", now=NOW).token
+        assert decode_access_token(token, now=NOW + 1)["exp"] == NOW + 120
+    with override_settings(JWTAUTH=jwtauth_settings("HS256", ACCESS_TOKEN_LIFETIME=5)):
+        assert "lives longer" in rejected(token, now=NOW + 1)
+
+
 @pytest.mark.parametrize("name", ["nbf", "iat"])
 def test_token_from_the_future_is_invalid(name: str) -> None:
     assert "before it was issued" in rejected(forge(good_claims(**{name: NOW + 1})))
