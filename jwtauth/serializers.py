@@ -49,10 +49,25 @@ class LoginSerializer(serializers.Serializer[Any]):
         return attrs
 
 
+class RefreshTokenField(StrictCharField):
+    """Any string, of any length: one that is not a refresh token is a 401
+    ``INVALID_REFRESH_TOKEN`` from ``jwtauth.sessions``, not a 400 from here.
+
+    A string longer than any refresh token skips the per-character checks (NUL, lone
+    surrogates): it is refused by its length alone, before it is hashed, so a body of
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` costs no more than its parsing.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, allow_blank=True, trim_whitespace=False, **kwargs)
+
+    def run_validators(self, value: Any) -> None:
+        if len(value) <= MAX_REFRESH_TOKEN_LENGTH:
+            super().run_validators(value)
+
+
 class RefreshSerializer(serializers.Serializer[Any]):
-    refreshToken = StrictCharField(
-        required=False, max_length=MAX_REFRESH_TOKEN_LENGTH, trim_whitespace=False
-    )
+    refreshToken = RefreshTokenField()
 
 
 class LogoutSerializer(RefreshSerializer):

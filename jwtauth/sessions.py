@@ -133,9 +133,23 @@ def _enforce_session_limit(user: AbstractBaseUser) -> None:
 
 
 def _usable_refresh_token(raw: str) -> str:
+    """The digest of what may be a refresh token; any other string, of any length, is
+    refused before it is hashed."""
     if not raw or len(raw) > MAX_REFRESH_TOKEN_LENGTH:
         raise RefreshTokenInvalid("malformed refresh token")
     return digest(raw)
+
+
+def _session_of(raw_refresh_token: str) -> Session | None:
+    """The session of a refresh token in any state, or None for any other string."""
+    try:
+        token_digest = _usable_refresh_token(raw_refresh_token)
+    except RefreshTokenInvalid:
+        return None
+    try:
+        return RefreshToken.objects.select_related("session").get(digest=token_digest).session
+    except RefreshToken.DoesNotExist:
+        return None
 
 
 def rotate(raw_refresh_token: str) -> IssuedTokens:
@@ -258,8 +272,18 @@ def _revoke(sessions: QuerySet[Session], *, reason: str, cutoff_for: str | None 
     return len(revoked)
 
 
-def logout(claims: dict[str, Any], *, raw_refresh_token: str | None = None) -> None:
+def logout(
+    claims: dict[str, Any],
+    *,
+    raw_refresh_token: str | None = None,
+    require_refresh_token: bool = False,
+) -> None:
     """Revoke the presented access token, its session, and the session of a given refresh token.
+
+    A refresh token that is not one of the caller's is ignored, unless
+    ``require_refresh_token`` (the client put it in the body): then it raises
+    ``RefreshTokenInvalid`` before anything is revoked. One of the caller's counts
+    in any state, live, consumed or revoked: ending a session twice does no harm.
 
     Public API: what the logout view calls. ``claims`` are verified, but not yet
     checked for revocation: that check and the writes of the token's own entries
@@ -271,17 +295,15 @@ def logout(claims: dict[str, Any], *, raw_refresh_token: str | None = None) -> N
     """
     sids = [claims["sid"]]
     user_id = get_user_model()._meta.pk.to_python(claims["sub"])
-    if raw_refresh_token and len(raw_refresh_token) <= MAX_REFRESH_TOKEN_LENGTH:
-        try:
-            other = (
-                RefreshToken.objects.select_related("session")
-                .get(digest=digest(raw_refresh_token))
-                .session
-            )
-        except RefreshToken.DoesNotExist:
-            other = None
-        if other is not None and other.user_id == user_id and other.sid != claims["sid"]:
-            sids.append(other.sid)
+    other = None
+    if raw_refresh_token is not None:
+        other = _session_of(raw_refresh_token)
+        if other is not None and other.user_id != user_id:
+            other = None  # another user's: not the caller's to end
+        if other is None and require_refresh_token:
+            raise RefreshTokenInvalid("not a refresh token of the caller")
+    if other is not None and other.sid != claims["sid"]:
+        sids.append(other.sid)
     revocation.check_and_write(
         claims,
         {

@@ -118,7 +118,7 @@ def _refresh_token_from(
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     in_body = serializer.validated_data.get("refreshToken")
-    if in_body:
+    if in_body is not None:
         return in_body, "body"
     cookie = request.COOKIES.get(app_settings.REFRESH_COOKIE_NAME)
     if cookie:
@@ -161,9 +161,11 @@ class LogoutView(TokenRevocationView):
     def post(self, request: Request) -> Response:
         # Authenticated by now: the header, when present, is what authenticated.
         by_header = bool(request.META.get("HTTP_AUTHORIZATION"))
-        raw, _transport = _refresh_token_from(request, LogoutSerializer, check_csrf=not by_header)
+        raw, transport = _refresh_token_from(request, LogoutSerializer, check_csrf=not by_header)
         claims = cast("dict[str, Any]", request.auth)
-        sessions.logout(claims, raw_refresh_token=raw)
+        # The browser sends the refresh cookie on its own, stale or another user's: a
+        # refresh token the client wrote into the body must be one of the caller's.
+        sessions.logout(claims, raw_refresh_token=raw, require_refresh_token=transport == "body")
         return _no_content(request)
 
 

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from jwtauth.keys import key_ring
+from tests.factories import UserFactory
 from tests.helpers import b64
 
 pytestmark = pytest.mark.django_db
@@ -672,23 +673,81 @@ REFRESH_TOKENS = {
     "sql": "' OR 1=1 --",
     "non-ascii": "ünïcödé",
     "whitespace": " " * 10,
+    "long with a nul": "x" * 300 + "\x00",
+    "long with a lone surrogate": "x" * 300 + "\udfff",
 }
+
+
+@pytest.fixture
+def digested(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The length of every string hashed as a refresh token from now on."""
+    from jwtauth import sessions
+
+    lengths: list[int] = []
+    original = sessions.digest
+
+    def digest(raw: str) -> str:
+        lengths.append(len(raw))
+        return original(raw)
+
+    monkeypatch.setattr(sessions, "digest", digest)
+    return lengths
+
+
+def raw_refresh_token(raw: str, tokens: Any) -> str:
+    return tokens["accessToken"] if raw == "ACCESS" else raw
 
 
 @pytest.mark.parametrize("raw", REFRESH_TOKENS.values(), ids=REFRESH_TOKENS.keys())
 @pytest.mark.parametrize("transport", ["body", "cookie"])
-def test_bad_refresh_tokens_are_refused(client: Any, tokens: Any, raw: str, transport: str) -> None:
-    raw = tokens["accessToken"] if raw == "ACCESS" else raw
+def test_bad_refresh_tokens_are_refused(
+    client: Any, tokens: Any, raw: str, transport: str, digested: list[int]
+) -> None:
+    raw = raw_refresh_token(raw, tokens)
     if transport == "cookie":
+        if not raw.isascii():
+            return  # not a cookie value
         client.cookies["refreshToken"] = raw
         response = client.post("/auth/refresh/", {}, format="json")
     else:
-        response = client.post("/auth/refresh/", {"refreshToken": raw}, format="json")
+        body = json.dumps({"refreshToken": raw})  # \u-escapes a lone surrogate
+        response = client.post("/auth/refresh/", body, content_type="application/json")
 
-    if transport == "body" and len(raw) > 256:
-        assert_error(response, 400, "INVALID_REQUEST")
-    else:
-        assert_error(response, 401, "INVALID_REFRESH_TOKEN")
+    # Any string that is not a live refresh token, whatever its length or shape.
+    assert_error(response, 401, "INVALID_REFRESH_TOKEN")
+    assert all(length <= 256 for length in digested)  # nothing longer is ever hashed
+
+
+@pytest.mark.parametrize("raw", ["", *REFRESH_TOKENS.values()], ids=["empty", *REFRESH_TOKENS])
+def test_logout_with_a_string_that_is_no_refresh_token_of_the_caller_is_refused(
+    client: Any, user: Any, login: Any, tokens: Any, raw: str, digested: list[int]
+) -> None:
+    raw = raw_refresh_token(raw, tokens)
+    response = client.post(
+        "/auth/logout/",
+        json.dumps({"refreshToken": raw}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {tokens['accessToken']}",
+    )
+
+    assert_error(response, 401, "INVALID_REFRESH_TOKEN")
+    assert all(length <= 256 for length in digested)
+    assert get_me(client, tokens["accessToken"]).status_code == 200  # nothing was revoked
+
+
+def test_logout_with_another_users_refresh_token_is_refused(
+    client: Any, login: Any, tokens: Any
+) -> None:
+    victim = login(UserFactory.create())
+    response = client.post(
+        "/auth/logout/",
+        {"refreshToken": victim["refreshToken"]},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {tokens['accessToken']}",
+    )
+
+    assert_error(response, 401, "INVALID_REFRESH_TOKEN")
+    assert get_me(client, victim["accessToken"]).status_code == 200
 
 
 def test_body_refresh_token_wins_over_a_garbage_cookie(client: Any, tokens: Any) -> None:

@@ -279,6 +279,38 @@ def test_logout_with_a_refresh_token_revokes_that_session_too(user: Any) -> None
         sessions.rotate(other.refresh)
 
 
+def test_a_logout_that_requires_the_refresh_token_takes_one_of_the_callers_in_any_state(
+    user: Any,
+) -> None:
+    issued = sessions.start_session(user)
+    other = sessions.start_session(user)
+    sessions.rotate(other.refresh)  # consumed: a stale token the client still holds
+
+    sessions.logout(
+        issued.access.claims, raw_refresh_token=other.refresh, require_refresh_token=True
+    )
+
+    assert not Session.objects.live().filter(user=user).exists()
+
+
+@pytest.mark.parametrize("raw", ["", "x" * 43, "x" * 1_000_000, "its own access token"])
+def test_a_logout_that_requires_the_refresh_token_refuses_any_other_string(
+    user: Any, raw: str
+) -> None:
+    issued = sessions.start_session(user)
+    victim = sessions.start_session(UserFactory.create())
+    raw = issued.access.token if raw == "its own access token" else raw
+
+    for refused in (raw, victim.refresh):
+        with pytest.raises(RefreshTokenInvalid):
+            sessions.logout(
+                issued.access.claims, raw_refresh_token=refused, require_refresh_token=True
+            )
+
+    assert Session.objects.live().count() == 2  # nothing was revoked
+    check_access(issued.access.token)
+
+
 def test_logout_ignores_a_refresh_token_of_another_user(user: Any) -> None:
     issued = sessions.start_session(user)
     victim = sessions.start_session(UserFactory.create())
