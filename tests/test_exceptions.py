@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -129,3 +131,40 @@ def test_a_domain_401_raised_in_a_view_with_no_challenge_is_a_403_as_drf_makes_i
 
 def test_non_api_errors_are_left_to_django() -> None:
     assert render(ValueError("boom")) is None
+
+
+# --- the README lists every code, with its status (SPEC §4) -----------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_codes() -> dict[str, set[int]]:
+    """The README's table of codes: each code with the statuses its row names."""
+    rows = re.findall(r"^\| `([A-Z_]+)` \| ([^|]*) \|", README.read_text(), flags=re.MULTILINE)
+    return {code: {int(status) for status in re.findall(r"\d{3}", cell)} for code, cell in rows}
+
+
+def test_every_code_in_exceptions_py_is_in_the_readme_table() -> None:
+    source = Path(exceptions.__file__).read_text()
+    codes = set(re.findall(r'"([A-Z][A-Z_]{2,})"', source))
+
+    assert codes - set(readme_codes()) == set()
+
+
+def api_exception_classes() -> list[type[drf.APIException]]:
+    """Every ``APIException`` of DRF's and of ours that the handler can render."""
+    return [
+        value
+        for module in (drf, exceptions)
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, drf.APIException)
+    ]
+
+
+@pytest.mark.parametrize("exception_class", api_exception_classes(), ids=lambda cls: cls.__name__)
+def test_the_readme_gives_each_code_its_status(exception_class: type[drf.APIException]) -> None:
+    code = exceptions.error_code(exception_class.__new__(exception_class))
+    if code == "ERROR":  # APIException itself: whatever status a subclass of another app has
+        assert exception_class is drf.APIException
+        return
+    assert exception_class.status_code in readme_codes()[code]
