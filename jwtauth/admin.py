@@ -34,6 +34,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import sessions
+from .claims import email_field_name
 from .models import Session, SessionQuerySet, SessionStatus
 
 # The statuses an operator reads, translated: a session's, and a refresh token's "rotated".
@@ -136,11 +137,10 @@ class SessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     change_form_template = "admin/jwtauth/session/change_form.html"
 
     def get_search_fields(self, request: HttpRequest) -> list[str]:
+        """By the user's username and email, as far as the user model has them."""
         user_model = get_user_model()
-        return [
-            f"user__{user_model.USERNAME_FIELD}",
-            f"user__{user_model.get_email_field_name()}",
-        ]
+        names = dict.fromkeys([user_model.USERNAME_FIELD, email_field_name(user_model)])
+        return [f"user__{name}" for name in names if name is not None]
 
     def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from .claims import email_field_name
 from .sessions import MAX_REFRESH_TOKEN_LENGTH
 
 # Long enough for any passphrase; short enough that a hasher never chews megabytes.
@@ -31,20 +32,21 @@ class LoginSerializer(serializers.Serializer[Any]):
 
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         fields = super().get_fields()
-        username_field = get_user_model().USERNAME_FIELD
-        if username_field not in fields:
-            fields[username_field] = StrictCharField(
+        user_model = get_user_model()
+        if user_model.USERNAME_FIELD != "email" and email_field_name(user_model) is None:
+            del fields["email"]  # a user model without an email field: by username only
+        if user_model.USERNAME_FIELD not in fields:
+            fields[user_model.USERNAME_FIELD] = StrictCharField(
                 required=False, max_length=MAX_IDENTIFIER_LENGTH
             )
         return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        username_field = get_user_model().USERNAME_FIELD
-        given = [name for name in {username_field, "email"} if attrs.get(name)]
+        identifiers = {get_user_model().USERNAME_FIELD, "email"} & set(self.fields)
+        given = [name for name in identifiers if attrs.get(name)]
         if len(given) != 1:
             raise serializers.ValidationError(
-                _("Give exactly one of %(fields)s.")
-                % {"fields": " or ".join(sorted({username_field, "email"}))}
+                _("Give exactly one of %(fields)s.") % {"fields": " or ".join(sorted(identifiers))}
             )
         return attrs
 

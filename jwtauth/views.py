@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from . import sessions
 from ._parsers import JSONParser
 from .authentication import JWTAuthentication, TokenClaimsAuthentication
+from .claims import email_field_name
 from .conf import app_settings
 from .cookies import clear_token_cookies, set_token_cookies
 from .exceptions import (
@@ -70,8 +71,8 @@ def _authenticate(request: Request, data: dict[str, Any]) -> AbstractBaseUser:
     user_model = get_user_model()
     username_field = user_model.USERNAME_FIELD
     username = data.get(username_field)
-    if username is None:
-        email_field = user_model.get_email_field_name()
+    email_field = email_field_name(user_model)
+    if username is None and email_field is not None:  # else the serializer refused "email"
         matches = list(
             user_model._default_manager.filter(
                 **{f"{email_field}__iexact": data["email"]}

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from jwtauth.claims import claims_for, default_claims
+from jwtauth.models import RefreshToken
 from jwtauth.tokens import RESERVED_CLAIMS, decode_access_token
 from tests.factories import UserFactory
 
@@ -35,6 +36,15 @@ def test_a_user_without_groups_or_email_gets_empty_defaults() -> None:
         pk = 1
 
     assert default_claims(Bare()) == {"email": "", "roles": []}  # type: ignore[arg-type]
+
+
+def test_groups_of_a_model_without_name_give_no_roles() -> None:
+    class WithTeams:  # a custom user model's group-like relation, with no "name" field
+        pk = 1
+        email = "a@example.com"
+        groups = RefreshToken.objects
+
+    assert default_claims(WithTeams()) == {"email": "a@example.com", "roles": []}  # type: ignore[arg-type]
 
 
 def hook_with_extras(user: Any) -> dict[str, Any]:
