@@ -20,9 +20,11 @@ class JWTAuthConfig(AppConfig):
         from .conf import reload_app_settings
         from .keys import reset_key_ring
         from .nearcache import settings_changed as reset_near_caches
+        from .revocation import forget_outages
 
         setting_changed.connect(reload_app_settings, dispatch_uid="jwtauth.conf.reload")
         setting_changed.connect(reset_key_ring, dispatch_uid="jwtauth.keys.reset")
+        setting_changed.connect(forget_outages, dispatch_uid="jwtauth.revocation.outages")
         setting_changed.connect(reset_near_caches, dispatch_uid="jwtauth.nearcache.reset")
 
         user_model = settings.AUTH_USER_MODEL
@@ -39,6 +41,9 @@ class JWTAuthConfig(AppConfig):
         django_checks.register(checks.check_issuer_and_audience, django_checks.Tags.security)
         django_checks.register(checks.check_revocation_cache, django_checks.Tags.caches)
         django_checks.register(checks.check_redis_eviction, django_checks.Tags.caches, deploy=True)
+        django_checks.register(
+            checks.check_revocation_store_reachable, django_checks.Tags.caches, deploy=True
+        )
 
         if apps.is_installed("django.contrib.admin"):
             # After the admin's autodiscovery (django.contrib.admin comes first in

@@ -26,7 +26,8 @@ from .keys import (
     signing_key_source,
     signs_with_secret_key,
 )
-from .store import ignores_errors
+from .revocation import PREFIX
+from .store import ignores_errors, location, store_for
 
 _PROCESS_LOCAL_BACKENDS = (
     "django.core.cache.backends.locmem.LocMemCache",
@@ -280,3 +281,27 @@ def check_redis_eviction(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
             id="jwtauth.W005",
         )
     ]
+
+
+def check_revocation_store_reachable(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W007 (deploy): the revocation store answers one read, as a request's check would."""
+    alias = app_settings.REVOCATION_CACHE
+    if alias not in settings.CACHES:
+        return []  # E004 says so
+    try:
+        store_for(alias).read([f"{PREFIX}:check"])()
+    except Exception as exc:  # every cache backend raises its own errors
+        return [
+            Warning(
+                f"The revocation store {alias!r} at {location(alias)} cannot be reached: "
+                f"{type(exc).__name__}: {exc}",
+                hint=(
+                    "Until it answers, every request that checks an access token answers 503 "
+                    "REVOCATION_UNAVAILABLE (or, with JWTAUTH['REVOCATION_FAIL_OPEN'], accepts "
+                    "revoked tokens). Start it, or point the cache's LOCATION at it; run this "
+                    "check where the application runs."
+                ),
+                id="jwtauth.W007",
+            )
+        ]
+    return []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from . import nearcache
 from .conf import app_settings
 from .exceptions import RevocationUnavailable, TokenRevoked
 from .nearcache import NearCache, Ticket
-from .store import CacheStore, Entries, PendingRead, RedisStore, store_for
+from .store import CacheStore, Entries, PendingRead, RedisStore, location, store_for
 from .tokens import issued_millisecond, millisecond
 
 logger = logging.getLogger(__name__)
@@ -101,7 +102,9 @@ def write(entries: Entries) -> None:
     try:
         store.write(entries)
     except Exception as exc:  # every cache backend raises its own errors
-        _unavailable(exc, "entries not written")
+        _unavailable(exc)
+    else:
+        _outage.succeeded()
     finally:
         _forget(store, entries)
 
@@ -125,18 +128,74 @@ def check_and_write(claims: dict[str, Any], entries: Entries) -> None:
     try:
         found = store.read_and_write(keys, entries)
     except Exception as exc:
-        _unavailable(exc, "failing open, entries not written")
+        _unavailable(exc)
         return
     finally:
         _forget(store, entries)
+    _outage.succeeded()
     _judge(claims, keys, found)
 
 
-def _unavailable(exc: Exception, consequence: str) -> None:
-    """Fail closed, or open (logged) when ``REVOCATION_FAIL_OPEN`` says so."""
-    if not app_settings.REVOCATION_FAIL_OPEN:
+def _unavailable(exc: Exception) -> None:
+    """Fail closed, or open when ``REVOCATION_FAIL_OPEN`` says so; the cause is logged."""
+    fail_open = app_settings.REVOCATION_FAIL_OPEN
+    _outage.failed(exc, fail_open)
+    if not fail_open:
         raise RevocationUnavailable(str(exc)) from exc
-    logger.error("jwtauth: revocation store unreachable; %s: %s", consequence, exc)
+
+
+class _Outage:
+    """The store's failure streaks in this process: one log line when a streak starts,
+    one when it ends, none in between, so an outage neither hides nor floods the log."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: dict[str, int] = {}  # alias -> failed round trips in its streak
+
+    def failed(self, exc: Exception, fail_open: bool) -> None:
+        alias = app_settings.REVOCATION_CACHE
+        with self._lock:
+            failures = self._failures.get(alias, 0)
+            self._failures[alias] = failures + 1
+        if failures == 0:
+            logger.error(
+                "jwtauth: revocation store %r at %s unreachable (%s: %s); %s until it is back",
+                alias,
+                location(alias),
+                type(exc).__name__,
+                exc,
+                "failing open (REVOCATION_FAIL_OPEN): tokens accepted unchecked, revocations lost"
+                if fail_open
+                else "failing closed: requests that need it answer 503 REVOCATION_UNAVAILABLE",
+            )
+
+    def forget(self) -> None:
+        with self._lock:
+            self._failures.clear()
+
+    def succeeded(self) -> None:
+        if not self._failures:  # no streak anywhere: the common case costs one test
+            return
+        alias = app_settings.REVOCATION_CACHE
+        with self._lock:
+            failures = self._failures.pop(alias, 0)
+        if failures:
+            logger.warning(
+                "jwtauth: revocation store %r at %s reachable again, after %d failed round trip%s",
+                alias,
+                location(alias),
+                failures,
+                "" if failures == 1 else "s",
+            )
+
+
+_outage = _Outage()
+
+
+def forget_outages(*, setting: str, **kwargs: Any) -> None:
+    """``setting_changed`` receiver: a new configuration starts with no failure streak."""
+    if setting in ("CACHES", "JWTAUTH"):
+        _outage.forget()
 
 
 def issuing() -> Ticket | None:
@@ -193,7 +252,7 @@ def checking(claims: dict[str, Any]) -> Iterator[None]:
     try:
         pending = store.read(keys)
     except Exception as exc:
-        _unavailable(exc, "failing open")
+        _unavailable(exc)
     try:
         yield
     finally:
@@ -210,7 +269,7 @@ def _read(
     try:
         pending = store.read(keys)
     except Exception as exc:
-        _unavailable(exc, "failing open")
+        _unavailable(exc)
         return None
     return _answer(pending, near, keys, ticket)
 
@@ -221,8 +280,9 @@ def _answer(
     try:
         found = pending()
     except Exception as exc:
-        _unavailable(exc, "failing open")
+        _unavailable(exc)
         return None
+    _outage.succeeded()
     if near is not None:
         near.remember(ticket, keys, found)
     return found

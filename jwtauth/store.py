@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, cast
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
@@ -127,6 +128,25 @@ def ignores_errors(alias: str) -> bool:
     options = config.get("OPTIONS") or {}
     default = getattr(settings, "DJANGO_REDIS_IGNORE_EXCEPTIONS", False)
     return bool(options.get("IGNORE_EXCEPTIONS", default))
+
+
+def location(alias: str) -> str:
+    """Where the cache ``alias`` lives, for messages: its ``LOCATION``, without credentials."""
+    config: dict[str, Any] = settings.CACHES.get(alias, {})
+    where = config.get("LOCATION")
+    if not where:
+        return str(config.get("BACKEND", "?")).rsplit(".", 1)[-1]
+    places = [where] if isinstance(where, str) else list(where)
+    return ", ".join(_without_credentials(str(place)) for place in places)
+
+
+def _without_credentials(place: str) -> str:
+    """``redis://user:secret@host:6379/0`` -> ``redis://host:6379/0``."""
+    parts = urlsplit(place)
+    if not parts.scheme or "@" not in parts.netloc:
+        return place
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
 def store_for(alias: str) -> CacheStore | RedisStore:

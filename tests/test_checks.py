@@ -597,3 +597,43 @@ def test_w005_against_the_configured_redis_does_not_fail() -> None:
     messages = checks.check_redis_eviction()
 
     assert ids(messages) in ([], ["jwtauth.W005"])
+
+
+# --- W007: the revocation store answers (deploy) ----------------------------------------------
+
+
+def test_w007_a_stopped_redis(private_redis: PrivateRedis) -> None:
+    caches = {"default": LOCMEM, "tokens": redis_cache(private_redis.url)}
+    with override_settings(CACHES=caches), jwtauth(REVOCATION_CACHE="tokens"):
+        assert checks.check_revocation_store_reachable() == []
+        private_redis.stop()
+        messages = checks.check_revocation_store_reachable()
+
+    assert ids(messages) == ["jwtauth.W007"]
+    assert isinstance(messages[0], Warning)
+    assert messages[0].msg.startswith(
+        f"The revocation store 'tokens' at redis://127.0.0.1:{private_redis.port}/0 cannot be "
+        "reached: ConnectionError: "
+    )
+    assert "Connection refused" in messages[0].msg
+    assert "503 REVOCATION_UNAVAILABLE" in str(messages[0].hint)
+
+
+def test_w007_only_with_deploy_and_without_failing_it() -> None:
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    with override_settings(CACHES={"default": redis_cache(dead)}, DEBUG=True), jwtauth():
+        plain, deploy = StringIO(), StringIO()
+        call_command("check", stdout=StringIO(), stderr=plain)
+        call_command("check", "--deploy", stdout=StringIO(), stderr=deploy)
+
+    assert "jwtauth.W007" not in plain.getvalue()
+    assert "jwtauth.W007" in deploy.getvalue()
+    assert f"at {dead} cannot be reached" in deploy.getvalue()
+
+
+def test_w007_silent_when_the_store_answers_or_its_alias_is_missing() -> None:
+    assert checks.check_revocation_store_reachable() == []  # the test settings' store
+    with override_settings(CACHES={"default": LOCMEM}), jwtauth():
+        assert checks.check_revocation_store_reachable() == []
+    with override_settings(CACHES={"default": LOCMEM}), jwtauth(REVOCATION_CACHE="missing"):
+        assert checks.check_revocation_store_reachable() == []

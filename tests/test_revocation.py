@@ -16,6 +16,8 @@ from jwtauth import revocation
 from jwtauth.exceptions import RevocationUnavailable, TokenRevoked
 from jwtauth.store import CacheStore, RedisStore
 from jwtauth.tokens import millisecond, new_jti
+from tests.helpers import override_jwtauth, redis_cache
+from tests.services import PrivateRedis
 
 NOW = 1_800_000_000.0
 
@@ -213,8 +215,92 @@ def test_unreachable_redis_fails_open_when_configured(caplog: Any) -> None:
     revocation.check(claims())
     revocation.write(revocation.session_entries(["s1"]))
     revocation.check_and_write(claims(), revocation.session_entries(["s1"]))
-    assert "failing open, entries not written" in caplog.text
-    assert "not written" in caplog.text
+    assert "failing open (REVOCATION_FAIL_OPEN)" in caplog.text
+    assert "revocations lost" in caplog.text
+
+
+# --- an outage in the log: its cause once per failure streak, and its end ------------------------
+
+
+def outage_log(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
+    return [
+        (record.levelname, record.getMessage())
+        for record in caplog.records
+        if record.name == "jwtauth.revocation"
+    ]
+
+
+def test_a_stopped_redis_is_logged_once_per_failure_streak_with_its_cause(
+    private_redis: PrivateRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    caches_with_tokens = {**DEAD_REDIS, "tokens": redis_cache(private_redis.url)}
+    with override_settings(CACHES=caches_with_tokens), override_jwtauth(REVOCATION_CACHE="tokens"):
+        revocation.check(claims())
+        private_redis.stop()
+        for _ in range(3):
+            with pytest.raises(RevocationUnavailable):
+                revocation.check(claims())
+        first_streak = outage_log(caplog)
+        private_redis.start()
+        revocation.check(claims())
+        revocation.write(revocation.session_entries(["s1"]))
+        recovered = outage_log(caplog)[len(first_streak) :]
+        private_redis.stop()
+        with pytest.raises(RevocationUnavailable):
+            revocation.write(revocation.session_entries(["s2"]))
+        second_streak = outage_log(caplog)[len(first_streak) + len(recovered) :]
+
+    ((level, message),) = first_streak
+    assert level == "ERROR"
+    assert f"revocation store 'tokens' at redis://127.0.0.1:{private_redis.port}/0 " in message
+    assert "unreachable (ConnectionError: " in message
+    assert "Connection refused" in message
+    assert "failing closed" in message
+    assert recovered == [
+        (
+            "WARNING",
+            f"jwtauth: revocation store 'tokens' at redis://127.0.0.1:{private_redis.port}/0 "
+            "reachable again, after 3 failed round trips",
+        )
+    ]
+    assert [level for level, _message in second_streak] == ["ERROR"]
+
+
+@override_settings(CACHES=DEAD_REDIS, JWTAUTH={"REVOCATION_CACHE": "dead"})
+def test_every_kind_of_round_trip_counts_in_the_streak(caplog: pytest.LogCaptureFixture) -> None:
+    for operation in (
+        lambda: revocation.check(claims()),
+        lambda: revocation.write(revocation.session_entries(["s1"])),
+        lambda: revocation.check_and_write(claims(), revocation.session_entries(["s1"])),
+    ):
+        with pytest.raises(RevocationUnavailable):
+            operation()
+
+    assert [level for level, _message in outage_log(caplog)] == ["ERROR"]
+
+
+@override_settings(
+    CACHES=DEAD_REDIS, JWTAUTH={"REVOCATION_CACHE": "dead", "REVOCATION_FAIL_OPEN": True}
+)
+def test_failing_open_is_logged_once_per_streak_too(caplog: pytest.LogCaptureFixture) -> None:
+    for _ in range(5):
+        revocation.check(claims())
+
+    ((level, message),) = outage_log(caplog)
+    assert level == "ERROR"
+    assert "revocation store 'dead' at redis://127.0.0.1:1/0 unreachable" in message
+    assert "failing open (REVOCATION_FAIL_OPEN)" in message
+
+
+def test_a_settings_change_starts_without_a_streak(caplog: pytest.LogCaptureFixture) -> None:
+    for _ in range(2):
+        with (
+            override_settings(CACHES=DEAD_REDIS, JWTAUTH={"REVOCATION_CACHE": "dead"}),
+            pytest.raises(RevocationUnavailable),
+        ):
+            revocation.check(claims())
+
+    assert [level for level, _message in outage_log(caplog)] == ["ERROR", "ERROR"]
 
 
 @pytest.mark.redis

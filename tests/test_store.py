@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -11,9 +12,11 @@ from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.test import override_settings
 
-from jwtauth.store import CacheStore, RedisStore, store_for
+from jwtauth.store import CacheStore, RedisStore, location, store_for
 from tests.helpers import redis_cache
 from tests.services import PrivateRedis
+
+LOCMEM = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 
 
 def in_use(store: RedisStore) -> int:
@@ -160,3 +163,32 @@ def test_redis_store_reads_and_writes_in_one_pipeline(
     assert executed.call_count == 1
     assert 29 <= caches["default"].ttl("b") <= 30  # type: ignore[attr-defined]
     assert redis_store.read(["b"])() == {"b": 2}
+
+
+@pytest.mark.parametrize(
+    ("configured", "shown"),
+    [
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+        ("redis://:hunter2@cache.internal:6379/1", "redis://cache.internal:6379/1"),
+        ("rediss://user:hunter2@cache.internal:6380/0", "rediss://cache.internal:6380/0"),
+        ("unix:///run/redis.sock?db=2", "unix:///run/redis.sock?db=2"),
+        (
+            ["redis://:a@primary:6379/0", "redis://:b@replica:6379/0"],
+            "redis://primary:6379/0, redis://replica:6379/0",
+        ),
+        ("unique-snowflake", "unique-snowflake"),
+    ],
+)
+def test_location_names_where_a_cache_lives_without_its_credentials(
+    configured: Any, shown: str
+) -> None:
+    cache = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": configured}
+    with override_settings(CACHES={"default": LOCMEM, "tokens": cache}):
+        assert location("tokens") == shown
+        assert "hunter2" not in location("tokens")
+
+
+def test_location_of_a_cache_without_one_is_its_backend() -> None:
+    with override_settings(CACHES={"default": LOCMEM}):
+        assert location("default") == "LocMemCache"
+        assert location("missing") == "?"
