@@ -127,7 +127,7 @@ def test_challenge_is_bearer() -> None:
 
 def test_a_view_may_ask_for_the_claims_alone(user: Any, django_assert_num_queries: Any) -> None:
     token = sessions.start_session(user).access.token
-    request = Request(factory.get("/", HTTP_AUTHORIZATION=f"Bearer {token}"))
+    request = Request(factory.get("/", **bearer(token)))
     with django_assert_num_queries(0):
         found = TokenClaimsAuthentication().authenticate(request)
     assert found is not None

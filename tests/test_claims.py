@@ -12,6 +12,7 @@ from jwtauth.claims import claims_for, default_claims
 from jwtauth.models import RefreshToken
 from jwtauth.tokens import RESERVED_CLAIMS, decode_access_token
 from tests.factories import UserFactory
+from tests.helpers import override_jwtauth
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +82,7 @@ def test_a_login_signs_the_hooks_claims_and_no_reserved_one(client: Any, passwor
     user = UserFactory.create()
     hook = {"CLAIMS_HOOK": lambda user: dict.fromkeys(RESERVED_CLAIMS, "evil") | {"plan": "pro"}}
 
-    with override_settings(JWTAUTH={**settings.JWTAUTH, **hook}):
+    with override_jwtauth(**hook):
         response = client.post(
             "/auth/login/", {"username": user.username, "password": password}, format="json"
         )

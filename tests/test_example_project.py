@@ -18,6 +18,7 @@ import jwt
 import pytest
 
 from tests.factories import UserFactory
+from tests.helpers import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def test_me_shows_the_user_and_roles(client: Any, login: Any) -> None:
     user = UserFactory.create(groups=["admins", "editors"])
     tokens = login(user)
 
-    response = client.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {tokens['accessToken']}")
+    response = client.get("/api/me/", **bearer(tokens))
 
     assert response.json() == {
         "id": str(user.pk),

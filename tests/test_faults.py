@@ -24,7 +24,7 @@ from jwtauth.conf import app_settings
 from jwtauth.exceptions import TokenRevoked
 from jwtauth.models import RefreshToken, Session
 from jwtauth.tokens import new_jti
-from tests.helpers import bearer, redis_cache
+from tests.helpers import bearer, log_in, override_jwtauth, redis_cache
 from tests.services import PrivateRedis, free_port
 
 pytestmark = pytest.mark.django_db
@@ -293,12 +293,8 @@ def ttl(key: str) -> int:
 def test_logout_entries_expire_when_the_last_matching_token_dies(
     client: Any, user: Any, leeway: int
 ) -> None:
-    with override_settings(JWTAUTH={**settings.JWTAUTH, "LEEWAY": leeway}):
-        tokens = client.post(
-            "/auth/login/",
-            {"username": user.username, "password": "correct horse battery staple"},
-            format="json",
-        ).json()
+    with override_jwtauth(LEEWAY=leeway):
+        tokens = log_in(client, user)
         claims = jwt.decode(tokens["accessToken"], options={"verify_signature": False})
         assert client.post("/auth/logout/", **bearer(tokens["accessToken"])).status_code == 204
         now = time.time()
@@ -334,10 +330,8 @@ def test_entries_are_gone_once_the_token_is_expired_anyway(
 ) -> None:
     # exp is a whole second, so a token lives between lifetime - 1 and lifetime seconds:
     # 3 leaves the first requests well inside it.
-    with override_settings(JWTAUTH={**settings.JWTAUTH, "ACCESS_TOKEN_LIFETIME": 3}):
-        tokens = client.post(
-            "/auth/login/", {"username": user.username, "password": password}, format="json"
-        ).json()
+    with override_jwtauth(ACCESS_TOKEN_LIFETIME=3):
+        tokens = log_in(client, user, password=password)
         claims = jwt.decode(tokens["accessToken"], options={"verify_signature": False})
         client.post("/auth/logout/", **bearer(tokens["accessToken"]))
         keys = [revocation.jti_key(claims["jti"]), revocation.session_key(claims["sid"])]
@@ -360,13 +354,7 @@ def test_lowering_the_lifetime_never_brings_a_logged_out_token_back(
     store = override_settings(CACHES={**settings.CACHES, "local": local})
 
     def lifetime(seconds: int) -> Any:  # the server restarted with this lifetime
-        return override_settings(
-            JWTAUTH={
-                **settings.JWTAUTH,
-                "REVOCATION_CACHE": "local",
-                "ACCESS_TOKEN_LIFETIME": seconds,
-            }
-        )
+        return override_jwtauth(REVOCATION_CACHE="local", ACCESS_TOKEN_LIFETIME=seconds)
 
     with store:
         caches["local"].clear()

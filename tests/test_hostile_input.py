@@ -22,11 +22,10 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from django.conf import settings
-from django.test import override_settings
 
 from jwtauth.keys import key_ring
 from tests.factories import UserFactory
-from tests.helpers import b64
+from tests.helpers import b64, bearer, override_jwtauth
 
 pytestmark = pytest.mark.django_db
 
@@ -175,7 +174,7 @@ def rsa_settings(rsa_private_key: rsa.RSAPrivateKey) -> Any:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
-    with override_settings(JWTAUTH={**settings.JWTAUTH, "ALGORITHM": "RS256", "SIGNING_KEY": pem}):
+    with override_jwtauth(ALGORITHM="RS256", SIGNING_KEY=pem):
         yield
 
 
@@ -518,9 +517,7 @@ def test_non_finite_times_are_refused(
     assert_invalid_token(get_me(client, forge(header, raw)))
 
 
-@override_settings(
-    JWTAUTH={**settings.JWTAUTH, "ISSUER": "https://issuer.example", "AUDIENCE": "api"}
-)
+@override_jwtauth(ISSUER="https://issuer.example", AUDIENCE="api")
 @pytest.mark.parametrize(
     ("name", "value"),
     [
@@ -610,7 +607,7 @@ def test_revoked_header_is_not_rescued_by_a_valid_cookie(
     client: Any, user: Any, login: Any
 ) -> None:
     revoked, live = login(user), login(user)
-    client.post("/auth/logout/", HTTP_AUTHORIZATION=f"Bearer {revoked['accessToken']}")
+    client.post("/auth/logout/", **bearer(revoked))
     client.cookies["accessToken"] = live["accessToken"]
     assert_error(get_me(client, revoked["accessToken"]), 401, "TOKEN_REVOKED")
 
@@ -727,7 +724,7 @@ def test_logout_with_a_string_that_is_no_refresh_token_of_the_caller_is_refused(
         "/auth/logout/",
         json.dumps({"refreshToken": raw}),
         content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {tokens['accessToken']}",
+        **bearer(tokens),
     )
 
     assert_error(response, 401, "INVALID_REFRESH_TOKEN")
@@ -743,7 +740,7 @@ def test_logout_with_another_users_refresh_token_is_refused(
         "/auth/logout/",
         {"refreshToken": victim["refreshToken"]},
         format="json",
-        HTTP_AUTHORIZATION=f"Bearer {tokens['accessToken']}",
+        **bearer(tokens),
     )
 
     assert_error(response, 401, "INVALID_REFRESH_TOKEN")
@@ -773,7 +770,7 @@ def post(client: Any, path: str, tokens: Any, data: Any, content_type: str) -> A
         path,
         data,
         content_type=content_type,
-        HTTP_AUTHORIZATION=f"Bearer {tokens['accessToken']}",
+        **bearer(tokens),
     )
 
 
@@ -900,7 +897,7 @@ def test_body_beyond_data_upload_max_memory_size(client: Any, tokens: Any, path:
 @pytest.mark.parametrize("path", ENDPOINTS)
 @pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
 def test_other_methods_are_refused(client: Any, tokens: Any, path: str, method: str) -> None:
-    response = client.generic(method, path, HTTP_AUTHORIZATION=f"Bearer {tokens['accessToken']}")
+    response = client.generic(method, path, **bearer(tokens))
     assert_error(response, 405, "METHOD_NOT_ALLOWED")
 
 
@@ -914,7 +911,7 @@ def test_unacceptable_accept_header(client: Any) -> None:
 def test_protected_endpoints_without_a_usable_token(
     client: Any, path: str, token: str | None
 ) -> None:
-    headers = {} if token is None else {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    headers = {} if token is None else bearer(token)
     response = client.post(path, {}, format="json", **headers)
     assert_error(response, 401, "NO_TOKEN" if token is None else "INVALID_TOKEN")
 
@@ -955,5 +952,5 @@ def test_bearer_header_needs_no_csrf_even_with_cookies_present(
     csrf_client: Any, user: Any, login: Any
 ) -> None:
     access = login(user)["accessToken"]
-    response = csrf_client.post("/auth/logout-all/", HTTP_AUTHORIZATION=f"Bearer {access}")
+    response = csrf_client.post("/auth/logout-all/", **bearer(access))
     assert response.status_code == 204

@@ -25,7 +25,7 @@ from jwtauth import nearcache, revocation
 from jwtauth.conf import app_settings
 from jwtauth.exceptions import RevocationUnavailable, TokenRevoked
 from jwtauth.nearcache import NearCache, Ticket
-from tests.helpers import bearer, redis_cache
+from tests.helpers import bearer, override_jwtauth, redis_cache
 from tests.services import PrivateRedis
 
 pytestmark = pytest.mark.redis
@@ -205,7 +205,7 @@ def test_a_flush_of_redis_flushes_the_cache(near: NearCache, server: Server) -> 
 
 def test_entries_expire_with_the_longest_token_life(near: NearCache, clock: Clock) -> None:
     lifetimes = {"ACCESS_TOKEN_LIFETIME": 2, "LEEWAY": 0, "REVOCATION_NEAR_CACHE_HEARTBEAT": 10}
-    with override_settings(JWTAUTH={**settings.JWTAUTH, **lifetimes}):
+    with override_jwtauth(**lifetimes):
         revocation.check(claims())
         clock.advance(2.9)
         assert near.lookup(keys_of(claims())) == {}
@@ -215,7 +215,7 @@ def test_entries_expire_with_the_longest_token_life(near: NearCache, clock: Cloc
 
 
 def test_the_size_bound_evicts_the_least_recently_used(near: NearCache) -> None:
-    with override_settings(JWTAUTH={**settings.JWTAUTH, "REVOCATION_NEAR_CACHE_SIZE": 3}):
+    with override_jwtauth(REVOCATION_NEAR_CACHE_SIZE=3):
         near.remember(near.begin(), ["a", "b"], {})
         near.remember(near.begin(), ["c"], {"c": 1})
         assert near.lookup(["a"]) == {}  # "a" is now the most recently used
@@ -553,7 +553,7 @@ def test_a_million_tokens_stay_under_the_size_bound(near: NearCache) -> None:
     to its bound and no further. The last 100,000 replace every entry while traced: what
     is traced then is the whole cache."""
     size = 100_000
-    with override_settings(JWTAUTH={**settings.JWTAUTH, "REVOCATION_NEAR_CACHE_SIZE": size}):
+    with override_jwtauth(REVOCATION_NEAR_CACHE_SIZE=size):
         for n in range(1_000_000):
             near.remember(near.begin(), [revocation.jti_key(f"{n:032x}")], {})
         assert len(near) == size

@@ -16,12 +16,11 @@ from typing import Any
 import jwt
 import pytest
 from django.conf import settings
-from django.test import override_settings
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from tests.helpers import b64
+from tests.helpers import b64, bearer, override_jwtauth
 
 hypothesis_settings.register_profile(
     "jwtauth",
@@ -112,7 +111,7 @@ def test_any_authorization_header(client: Any, value: str) -> None:
 
 @given(token=header_text)
 def test_any_bearer_token(client: Any, token: str) -> None:
-    assert_well_formed(client.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {token}"), set())
+    assert_well_formed(client.get("/api/me/", **bearer(token)), set())
 
 
 @given(data=st.data())
@@ -121,7 +120,7 @@ def test_any_mutation_of_a_valid_token(client: Any, valid: Any, data: Any) -> No
     position = data.draw(st.integers(0, len(token) - 1))
     replacement = data.draw(st.text(max_size=3))
     mutated = token[:position] + replacement + token[position + 1 :]
-    response = client.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {mutated}")
+    response = client.get("/api/me/", **bearer(mutated))
     assert_well_formed(response, success={200} if mutated == token else set())
 
 
@@ -139,8 +138,8 @@ def test_any_mutation_of_a_valid_token(client: Any, valid: Any, data: Any) -> No
 def test_any_signed_claims(client: Any, valid: Any, user_mode: str, changes: Any) -> None:
     """Validly signed by our key, so only the claim checks stand between them and a 500."""
     token = sign(valid["header"], json.dumps({**valid["claims"], **changes}).encode())
-    with override_settings(JWTAUTH={**settings.JWTAUTH, "USER_MODE": user_mode}):
-        response = client.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    with override_jwtauth(USER_MODE=user_mode):
+        response = client.get("/api/me/", **bearer(token))
     assert_well_formed(response, success={200})
 
 
@@ -154,7 +153,7 @@ def test_any_signed_claims(client: Any, valid: Any, user_mode: str, changes: Any
 )
 def test_any_signed_header_and_payload(client: Any, valid: Any, header: Any, payload: Any) -> None:
     token = sign({**valid["header"], **header}, payload)
-    assert_well_formed(client.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {token}"), {200})
+    assert_well_formed(client.get("/api/me/", **bearer(token)), {200})
 
 
 # --- the cookies ---
@@ -214,9 +213,7 @@ def test_any_json_body(client: Any, user: Any, login: Any, path: str, data: Any)
     body = data.draw(bodies(path))
     # A fresh session per example: a logout in one example must not spoil the next.
     access = login(user)["accessToken"]
-    response = client.post(
-        path, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {access}"
-    )
+    response = client.post(path, body, content_type="application/json", **bearer(access))
     assert_well_formed(response, success=SUCCESS[path])
 
 

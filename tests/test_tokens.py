@@ -34,7 +34,7 @@ from jwtauth.tokens import (
     issued_millisecond,
 )
 from tests.factories import UserFactory
-from tests.helpers import b64
+from tests.helpers import b64, bearer
 from tests.keypairs import KIND_FOR, jwtauth_settings, keypair
 
 NOW = 1_800_000_000.0
@@ -684,7 +684,7 @@ def test_token_signed_by_another_key_under_our_kid_is_invalid() -> None:
 
 
 def test_unknown_kid_is_invalid_token_over_http(client: Any) -> None:
-    response = client.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {forge(kid='nope')}")
+    response = client.get("/api/me/", **bearer(forge(kid="nope")))
 
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "INVALID_TOKEN"
