@@ -149,7 +149,8 @@ class NearCache:
         self._connection_kwargs = {
             **pool.connection_kwargs,
             # Pub/Sub replies (["pong", ""]) are not what a health check expects,
-            # invalidations in RESP2 need a subscribed connection, and we compare bytes.
+            # invalidations in RESP2 need a subscribed connection (redis-py 8 speaks
+            # RESP3 unless told otherwise), and we compare bytes.
             "health_check_interval": 0,
             "protocol": 2,
             "decode_responses": False,
@@ -379,9 +380,18 @@ class NearCache:
 
     # --- the channel, outside the lock ------------------------------------------------
 
-    def _connect(self) -> None:
-        channel = self._connection_class(**self._connection_kwargs)
+    def _new_connection(self) -> Any:
         try:
+            return self._connection_class(**self._connection_kwargs)
+        except TypeError:
+            # redis-py before 5.0 has no ``protocol`` argument: RESP2 is all it speaks.
+            kwargs = {k: v for k, v in self._connection_kwargs.items() if k != "protocol"}
+            return self._connection_class(**kwargs)
+
+    def _connect(self) -> None:
+        channel = None
+        try:
+            channel = self._new_connection()
             channel.connect()
             channel.send_command("CLIENT", "ID")
             client_id = channel.read_response()
@@ -395,7 +405,8 @@ class NearCache:
             if not (isinstance(subscribed, list) and subscribed[:2] == [b"subscribe", CHANNEL]):
                 raise ChannelError(f"SUBSCRIBE answered {subscribed!r:.200}")
         except Exception as exc:
-            channel.disconnect()
+            if channel is not None:
+                channel.disconnect()
             if self._failures == 0:
                 logger.warning(
                     "jwtauth: near cache cannot open its invalidation channel to %s: %s",

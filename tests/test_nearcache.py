@@ -13,6 +13,7 @@ import time
 import tracemalloc
 import warnings
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any, TypeAlias
 
 import pytest
@@ -298,6 +299,51 @@ def test_a_busy_lock_sends_the_check_to_redis(near: NearCache, server: Server) -
         thread.join()
     assert near.counters.busy == 1
     assert near.lookup(keys_of(claims())) == {}
+
+
+class RespTwoOnly(redis.Connection):
+    """redis-py before 5.0: no ``protocol`` argument, RESP2 always."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        if "protocol" in kwargs:
+            raise TypeError("__init__() got an unexpected keyword argument 'protocol'")
+        super().__init__(**kwargs, protocol=2)  # type: ignore[call-arg]  # stubs of 4.6
+
+
+class Unbuildable(redis.Connection):
+    def __init__(self, **kwargs: Any) -> None:
+        raise TypeError("no")
+
+
+def a_near_cache_with(connection_class: type[redis.Connection], clock: Clock) -> NearCache:
+    found = nearcache.channel_settings(caches["default"], LOCAL)
+    assert found is not None
+    pool, prefix = found
+    with_class = SimpleNamespace(
+        connection_class=connection_class, connection_kwargs=pool.connection_kwargs
+    )
+    return NearCache(with_class, prefix, LOCAL, clock=clock, background=False)
+
+
+def test_a_redis_py_without_protocol_argument_gets_its_channel(
+    server: Server, clock: Clock
+) -> None:
+    near = a_near_cache_with(RespTwoOnly, clock)
+    try:
+        settle(near)
+        assert near.counters.connects == 1
+    finally:
+        near.close()
+
+
+def test_a_channel_that_cannot_be_built_is_retried_later(server: Server, clock: Clock) -> None:
+    near = a_near_cache_with(Unbuildable, clock)
+    near.maintain()
+    near.maintain()  # not before its back-off
+
+    assert not near.live
+    assert near.counters.connects == 0
+    near.close()
 
 
 def test_a_write_builds_no_near_cache(private_redis: PrivateRedis) -> None:
