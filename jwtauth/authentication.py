@@ -12,15 +12,15 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.exceptions import ValidationError
-from django.http import QueryDict
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.http import HttpRequest, QueryDict
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, CSRFCheck
 from rest_framework.request import Request
 
 from . import revocation
 from .conf import UserMode, app_settings
-from .exceptions import CSRFFailed, InvalidToken, JWTAuthError, to_api_exception
+from .exceptions import CSRFFailed, JWTAuthError, TokenInvalid, to_api_exception
 from .tokens import decode_access_token
 
 AUTH_SCHEME = "bearer"
@@ -61,7 +61,7 @@ class _WithoutForm:
     """The request as the CSRF check sees it when its body cannot be parsed:
     no ``csrfmiddlewaretoken`` field, so only the ``X-CSRFToken`` header counts."""
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: HttpRequest | Request) -> None:
         self._request = request
 
     @property
@@ -70,6 +70,51 @@ class _WithoutForm:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._request, name)
+
+
+def raw_token(request: HttpRequest | Request, header: str | None) -> tuple[str, bool] | None:
+    """The access token and whether it came from the cookie; the ``Authorization``
+    ``header`` wins over the cookie.
+
+    ``None`` when the request carries no bearer token of ours (another scheme, or
+    nothing); ``TokenInvalid`` for a bearer header that holds no single token.
+    """
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != AUTH_SCHEME:
+            return None  # another scheme: leave it to another authentication class
+        token = token.strip()
+        if not token or " " in token:
+            raise TokenInvalid("malformed Authorization header")
+        return token, False
+    cookie = request.COOKIES.get(app_settings.ACCESS_COOKIE_NAME)
+    if cookie:
+        return cookie, True
+    return None
+
+
+# What the ORM raises for a ``sub`` that names no user: none, or no pk of the user model.
+USER_LOOKUP_ERRORS = (ObjectDoesNotExist, ValidationError, ValueError, TypeError, OverflowError)
+
+
+def accepted_user(user: AbstractBaseUser) -> AbstractBaseUser:
+    """The user a token may act for: an active one."""
+    if not user.is_active:
+        raise TokenInvalid("inactive user")
+    return user
+
+
+def csrf_passes(request: HttpRequest | Request, *, form: bool = True) -> bool:
+    """Django's CSRF middleware's verdict on ``request`` (DRF's ``CSRFCheck``), as if its
+    view were not exempt.
+
+    ``form=False`` for a body that cannot be read as a form: only the ``X-CSRFToken``
+    header can then carry the token.
+    """
+    checked: Any = request if form else _WithoutForm(request)
+    check = CSRFCheck(lambda req: None)  # type: ignore[arg-type]
+    check.process_request(checked)
+    return not check.process_view(checked, None, (), {})  # type: ignore[arg-type]
 
 
 class JWTAuthentication(BaseAuthentication):
@@ -87,12 +132,12 @@ class JWTAuthentication(BaseAuthentication):
     checks_revocation = True
 
     def authenticate(self, request: Request) -> tuple[Any, dict[str, Any]] | None:
-        found = self.get_raw_token(request)
-        if found is None:
-            return None
-        raw_token, from_cookie = found
         try:
-            claims = self.validate_token(raw_token)
+            found = self.get_raw_token(request)
+            if found is None:
+                return None
+            token, from_cookie = found
+            claims = self.validate_token(token)
             # The revocation lookup is in flight while the user is loaded.
             with self.check_revocation(claims):
                 user = self.get_user(claims)
@@ -107,19 +152,7 @@ class JWTAuthentication(BaseAuthentication):
 
     def get_raw_token(self, request: Request) -> tuple[str, bool] | None:
         """The token and whether it came from the cookie; the header wins over the cookie."""
-        header = request.META.get("HTTP_AUTHORIZATION")
-        if header:
-            scheme, _, token = header.partition(" ")
-            if scheme.lower() != AUTH_SCHEME:
-                return None  # another scheme: leave it to another authentication class
-            token = token.strip()
-            if not token or " " in token:
-                raise InvalidToken()
-            return token, False
-        cookie = request.COOKIES.get(app_settings.ACCESS_COOKIE_NAME)
-        if cookie:
-            return cookie, True
-        return None
+        return raw_token(request, request.META.get("HTTP_AUTHORIZATION"))
 
     def validate_token(self, raw_token: str) -> dict[str, Any]:
         return decode_access_token(raw_token)
@@ -133,20 +166,11 @@ class JWTAuthentication(BaseAuthentication):
     def get_user(self, claims: dict[str, Any]) -> AbstractBaseUser | TokenUser:
         if (self.user_mode or app_settings.USER_MODE) == "token":
             return TokenUser(claims)
-        user_model = get_user_model()
         try:
-            user = user_model._default_manager.get(pk=claims["sub"])
-        except (
-            user_model.DoesNotExist,
-            ValidationError,
-            ValueError,
-            TypeError,
-            OverflowError,
-        ) as exc:
-            raise InvalidToken() from exc
-        if not user.is_active:
-            raise InvalidToken()
-        return user
+            user = get_user_model()._default_manager.get(pk=claims["sub"])
+        except USER_LOOKUP_ERRORS as exc:
+            raise TokenInvalid("sub names no user") from exc
+        return accepted_user(user)
 
     def enforce_csrf(self, request: Request) -> None:
         """A cookie is sent by the browser on its own, so unsafe methods need a CSRF token."""
@@ -157,15 +181,10 @@ class JWTAuthentication(BaseAuthentication):
         except exceptions.APIException:
             # A body the view cannot parse either: a missing CSRF token still
             # answers 403, and a good one lets the parse error (400, 415) through.
-            self._check_csrf(_WithoutForm(request))
+            if not csrf_passes(request, form=False):
+                raise CSRFFailed() from None
             raise
-        self._check_csrf(request)
-
-    def _check_csrf(self, request: Request | _WithoutForm) -> None:
-        check = CSRFCheck(lambda req: None)  # type: ignore[arg-type]
-        check.process_request(request)  # type: ignore[arg-type]
-        reason = check.process_view(request, None, (), {})  # type: ignore[arg-type]
-        if reason:
+        if not csrf_passes(request):
             raise CSRFFailed()
 
 

@@ -204,6 +204,22 @@ def error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
     return {"error": error}
 
 
+def envelope(exc: exceptions.APIException) -> dict[str, Any]:
+    """The body of the error response to ``exc`` (SPEC §4)."""
+    code = error_code(exc)
+    fields = exc.detail if isinstance(exc.detail, dict) else None
+    return error_body(code, _message(exc, code), fields)
+
+
+def bearer_challenge(exc: exceptions.APIException, base: str) -> str:
+    """The ``WWW-Authenticate`` value: ``base``, with RFC 6750's ``error`` where ``exc`` has one."""
+    bearer_error = getattr(exc, "bearer_error", None)
+    if bearer_error and base.startswith("Bearer"):
+        message = _message(exc, error_code(exc))
+        return f'{base}, error="{bearer_error}", error_description="{message}"'
+    return base
+
+
 def _challenge(exc: exceptions.APIException, context: dict[str, Any]) -> None:
     """What DRF's ``APIView.handle_exception`` gives the 401s it sees, for a 401 that was a
     domain error when the view handled it: the view's challenge, else a 403."""
@@ -243,13 +259,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             if response.status_code == status.HTTP_404_NOT_FOUND
             else exceptions.PermissionDenied()
         )
-    code = error_code(exc)
-    fields = exc.detail if isinstance(exc.detail, dict) else None
-    response.data = error_body(code, _message(exc, code), fields)
-    bearer_error = getattr(exc, "bearer_error", None)
-    challenge = response.headers.get("WWW-Authenticate")
-    if bearer_error and challenge and challenge.startswith("Bearer"):
-        response.headers["WWW-Authenticate"] = (
-            f'{challenge}, error="{bearer_error}", error_description="{_message(exc, code)}"'
-        )
+    response.data = envelope(exc)
+    base = response.headers.get("WWW-Authenticate")
+    if base:
+        response.headers["WWW-Authenticate"] = bearer_challenge(exc, base)
     return response
