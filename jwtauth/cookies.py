@@ -43,15 +43,19 @@ def cookie_attributes(name: str, path: str) -> dict[str, Any]:
     return attributes
 
 
-def _token_cookies() -> list[tuple[str, str]]:
+def _token_cookies(refresh_path: str | None) -> list[tuple[str, str]]:
     return [
         (app_settings.ACCESS_COOKIE_NAME, "/"),
-        (app_settings.REFRESH_COOKIE_NAME, refresh_cookie_path()),
+        (app_settings.REFRESH_COOKIE_NAME, refresh_path or refresh_cookie_path()),
     ]
 
 
-def set_token_cookies(response: HttpResponse, issued: IssuedTokens) -> None:
-    (access_name, access_path), (refresh_name, refresh_path) = _token_cookies()
+def set_token_cookies(
+    response: HttpResponse, issued: IssuedTokens, *, refresh_path: str | None = None
+) -> None:
+    """Both cookies; the refresh cookie's path is ``refresh_path``, by default that of
+    ``jwtauth.urls`` (another mount of the endpoints, a Ninja router, passes its own)."""
+    (access_name, access_path), (refresh_name, refresh_path) = _token_cookies(refresh_path)
     response.set_cookie(
         access_name,
         issued.access.token,
@@ -66,7 +70,7 @@ def set_token_cookies(response: HttpResponse, issued: IssuedTokens) -> None:
     )
 
 
-def clear_token_cookies(response: HttpResponse) -> None:
+def clear_token_cookies(response: HttpResponse, *, refresh_path: str | None = None) -> None:
     """Delete both cookies with the same name, path and domain they were set with."""
-    for name, path in _token_cookies():
+    for name, path in _token_cookies(refresh_path):
         response.set_cookie(name, "", max_age=0, expires=EXPIRED, **cookie_attributes(name, path))

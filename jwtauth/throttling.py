@@ -109,7 +109,10 @@ class LoginAccountThrottle(JWTAuthThrottle):
         return app_settings.LOGIN_THROTTLE_RATES.get("account")
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
-        data: Any = request.data
+        return self.key_for_body(request.data)
+
+    def key_for_body(self, data: Any) -> str | None:
+        """The key of the account a login body names, if it names one."""
         if not isinstance(data, dict):
             return None  # the serializer rejects it
         for field in dict.fromkeys((get_user_model().USERNAME_FIELD, "email")):

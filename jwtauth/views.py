@@ -7,6 +7,7 @@ from uuid import UUID
 
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -66,7 +67,9 @@ def _tokens_response(issued: sessions.IssuedTokens, transport: str) -> Response:
     return response
 
 
-def _authenticate(request: Request, data: dict[str, Any]) -> AbstractBaseUser:
+def authenticate_credentials(
+    request: HttpRequest | Request, data: dict[str, Any]
+) -> AbstractBaseUser:
     """Authenticate through every configured backend; raise the same error for any failure."""
     user_model = get_user_model()
     username_field = user_model.USERNAME_FIELD
@@ -99,7 +102,7 @@ class LoginView(JWTAuthView):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        user = _authenticate(request, data)
+        user = authenticate_credentials(request, data)
         issued = sessions.start_session(
             user,
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
