@@ -16,7 +16,7 @@ class JWTAuthConfig(AppConfig):
         from django.db.models.signals import post_save, pre_delete, pre_save
 
         from . import _receivers as receivers
-        from . import checks
+        from . import checks, revocation
         from .conf import reload_app_settings
         from .keys import reset_key_ring
         from .nearcache import settings_changed as reset_near_caches
@@ -26,6 +26,9 @@ class JWTAuthConfig(AppConfig):
         setting_changed.connect(reset_key_ring, dispatch_uid="jwtauth.keys.reset")
         setting_changed.connect(forget_outages, dispatch_uid="jwtauth.revocation.outages")
         setting_changed.connect(reset_near_caches, dispatch_uid="jwtauth.nearcache.reset")
+        setting_changed.connect(
+            revocation.forget_async_stores, dispatch_uid="jwtauth.revocation.forget"
+        )
 
         user_model = settings.AUTH_USER_MODEL
         pre_save.connect(receivers.user_pre_save, sender=user_model, dispatch_uid="jwtauth.pre")

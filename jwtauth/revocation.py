@@ -22,7 +22,17 @@ from . import nearcache
 from .conf import app_settings
 from .exceptions import RevocationUnavailable, TokenRevoked
 from .nearcache import NearCache, Ticket
-from .store import CacheStore, Entries, PendingRead, RedisStore, location, store_for
+from .store import (
+    AsyncCacheStore,
+    AsyncRedisStore,
+    CacheStore,
+    Entries,
+    PendingRead,
+    RedisStore,
+    async_store_for,
+    location,
+    store_for,
+)
 from .tokens import issued_millisecond, millisecond
 
 logger = logging.getLogger(__name__)
@@ -46,11 +56,31 @@ def _store() -> CacheStore | RedisStore:
     return store_for(app_settings.REVOCATION_CACHE)
 
 
-def near_cache(store: CacheStore | RedisStore, *, create: bool = True) -> NearCache | None:
-    """The process's near cache in front of this store, if it has one."""
-    if not isinstance(store, RedisStore):
+def near_cache(
+    store: CacheStore | RedisStore | AsyncCacheStore | AsyncRedisStore, *, create: bool = True
+) -> NearCache | None:
+    """The process's near cache in front of this store (sync or async), if it has one."""
+    if not isinstance(store, (RedisStore, AsyncRedisStore)):
         return None
     return nearcache.for_cache(store.cache, f"{PREFIX}:", create=create)
+
+
+# alias -> its async store, kept: its connection pools are reused across requests.
+_async_stores: dict[str, AsyncCacheStore | AsyncRedisStore] = {}
+
+
+def _async_store() -> AsyncCacheStore | AsyncRedisStore:
+    alias = app_settings.REVOCATION_CACHE
+    store = _async_stores.get(alias)
+    if store is None:
+        store = _async_stores[alias] = async_store_for(alias)
+    return store
+
+
+def forget_async_stores(*, setting: str, **kwargs: Any) -> None:
+    """``setting_changed`` receiver: other caches or another alias, other stores."""
+    if setting in ("CACHES", "JWTAUTH"):
+        _async_stores.clear()
 
 
 def _longest_token_life() -> int:
@@ -223,6 +253,30 @@ def check(claims: dict[str, Any]) -> None:
     """Raise ``TokenRevoked`` if a revocation entry matches these verified claims."""
     with checking(claims):
         pass
+
+
+async def acheck(claims: dict[str, Any]) -> None:
+    """``check`` for async callers: the store is awaited, the event loop never blocks.
+
+    The near cache answers first when it can (its lookup never waits on the network);
+    otherwise one ``MGET`` is awaited, and its answer cached under the near cache's
+    rules (``begin`` before it is sent, ``remember`` after it is read).
+    """
+    keys = _keys(claims)
+    store = _async_store()
+    near = near_cache(store)
+    found = near.lookup(keys) if near is not None else None
+    if found is None:
+        ticket = near.begin() if near is not None else None
+        try:
+            found = await store.read(keys)
+        except Exception as exc:
+            _unavailable(exc)
+            return
+        _outage.succeeded()
+        if near is not None:
+            near.remember(ticket, keys, found)
+    _judge(claims, keys, found)
 
 
 @contextmanager

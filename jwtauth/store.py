@@ -15,8 +15,10 @@ itself, so either path reads what the other wrote.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,10 +26,12 @@ from django.conf import settings
 from django.core.cache import BaseCache, caches
 
 try:
+    import redis
+    import redis.asyncio
     from django_redis.cache import RedisCache
     from django_redis.client import DefaultClient
 except ImportError:  # pragma: no cover -- the [redis] extra is not installed
-    RedisCache = DefaultClient = None
+    RedisCache = DefaultClient = redis = None  # type: ignore[assignment]
 
 # What is written: key -> (value, seconds to live).
 Entries = dict[str, tuple[Any, int]]
@@ -164,3 +168,133 @@ def store_for(alias: str) -> CacheStore | RedisStore:
     ):
         return RedisStore(cache)
     return CacheStore(cache)
+
+
+# --- for async callers: nothing here blocks the event loop ------------------------------
+
+
+class AsyncCacheStore:
+    """Any Django cache, through the cache API's async methods."""
+
+    def __init__(self, alias: str) -> None:
+        self.alias = alias
+
+    async def read(self, keys: list[str]) -> dict[str, Any]:
+        # Looked up per call: Django hands each thread and task a cache object of its own.
+        return await caches[self.alias].aget_many(keys)
+
+
+# The settings of a redis-py connection that mean the same to its asyncio twin: the
+# address, credentials, timeouts and TLS, but none of the sync client's own objects.
+_SHARED_CONNECTION_SETTINGS = frozenset(
+    {
+        "host",
+        "port",
+        "path",
+        "db",
+        "username",
+        "password",
+        "credential_provider",
+        "client_name",
+        "protocol",
+        "socket_timeout",
+        "socket_connect_timeout",
+        "socket_keepalive",
+        "socket_keepalive_options",
+        "retry_on_timeout",
+        "health_check_interval",
+        "ssl_keyfile",
+        "ssl_certfile",
+        "ssl_cert_reqs",
+        "ssl_ca_certs",
+        "ssl_ca_data",
+        "ssl_ca_path",
+        "ssl_check_hostname",
+        "ssl_min_version",
+        "ssl_ciphers",
+        "ssl_password",
+    }
+)
+
+
+def _async_connection_class(sync_class: type[Any]) -> type[Any] | None:
+    """The asyncio connection class of redis-py's sync one; None for any other class."""
+    return {
+        redis.Connection: redis.asyncio.Connection,
+        redis.SSLConnection: redis.asyncio.SSLConnection,
+        redis.UnixDomainSocketConnection: redis.asyncio.UnixDomainSocketConnection,
+    }.get(sync_class)
+
+
+class AsyncRedisStore:
+    """redis-py's asyncio client on the connection settings of django-redis's client.
+
+    Keys are made and values decoded by django-redis itself, so it reads what the
+    sync path wrote. An asyncio connection belongs to the event loop it was opened
+    in: each loop gets a pool of its own, dropped with the loop.
+    """
+
+    def __init__(self, cache: Any, connection_class: type[Any], settings: dict[str, Any]) -> None:
+        self.cache = cache  # what the near cache of this store is found by
+        self.client = cache.client
+        self.connection_class = connection_class
+        self.settings = settings
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @classmethod
+    def of(cls, cache: Any) -> AsyncRedisStore | None:
+        """The store on ``cache``'s connection settings, if redis-py has an asyncio twin."""
+        pool = cache.client.get_client(write=False).connection_pool
+        connection_class = _async_connection_class(pool.connection_class)
+        if connection_class is None:
+            return None
+        settings = {
+            name: value
+            for name, value in pool.connection_kwargs.items()
+            if name in _SHARED_CONNECTION_SETTINGS
+        }
+        return cls(cache, connection_class, settings)
+
+    async def redis(self) -> Any:
+        """The asyncio client of the running event loop."""
+        loop = asyncio.get_running_loop()
+        entry = self._clients.get(loop)
+        if entry is None:
+            pool = redis.asyncio.ConnectionPool(
+                connection_class=self.connection_class, **self.settings
+            )
+            keeper = _disconnect_at_loop_end(pool)
+            entry = self._clients[loop] = (redis.asyncio.Redis(connection_pool=pool), keeper)
+            await anext(keeper)
+        return entry[0]
+
+    async def read(self, keys: list[str]) -> dict[str, Any]:
+        client = await self.redis()
+        values = await client.mget([self.client.make_key(key) for key in keys])
+        found = zip(keys, values, strict=True)
+        return {key: self.client.decode(value) for key, value in found if value is not None}
+
+
+async def _disconnect_at_loop_end(pool: Any) -> AsyncIterator[None]:
+    """Started in a loop and left suspended: the loop's ``shutdown_asyncgens()`` (the end
+    of ``asyncio.run``, as uvicorn and ``async_to_sync`` run theirs) closes it, and the
+    pool's connections with it, rather than leaving sockets for the garbage collector."""
+    try:
+        yield
+    finally:
+        await pool.disconnect()
+
+
+def async_store_for(alias: str) -> AsyncCacheStore | AsyncRedisStore:
+    """redis-py's asyncio client where ``store_for`` takes the direct path; else the cache API.
+
+    Made once per alias and kept (its pools live as long as their event loops).
+    """
+    store = store_for(alias)
+    if isinstance(store, RedisStore):
+        async_store = AsyncRedisStore.of(store.cache)
+        if async_store is not None:
+            return async_store
+    return AsyncCacheStore(alias)

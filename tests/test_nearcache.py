@@ -18,6 +18,7 @@ from typing import Any, TypeAlias
 
 import pytest
 import redis
+from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.core.cache import caches
 from django.test import override_settings
@@ -680,3 +681,78 @@ def test_steady_state_costs_under_one_command_per_twenty_requests(
     assert spent.keys() <= {"mget", "ping"}
     assert per_request <= 0.05
     assert near.counters.hits == requests - len(users)
+
+
+# --- the async check (AsyncJWTAuth's): the same cache, the same rules ----------------------
+
+
+def acheck(token: dict[str, Any]) -> None:
+    async_to_sync(revocation.acheck)(token)
+
+
+def test_an_async_check_is_answered_from_the_near_cache(near: NearCache, server: Server) -> None:
+    acheck(claims())  # a miss: one MGET, its answer remembered
+    before = commands(server)
+
+    acheck(claims())
+    revocation.check(claims())  # the sync check shares the cache
+
+    assert delta(before, commands(server)) == {}
+    assert near.counters.hits == 2
+
+
+def test_an_async_check_sees_a_revocation_written_elsewhere(
+    near: NearCache, server: Server
+) -> None:
+    acheck(claims())
+    acheck(claims())  # cached
+
+    revoke_elsewhere(server, revocation.session_key("s1"))
+
+    with pytest.raises(TokenRevoked):
+        acheck(claims())
+    assert near.counters.invalidations >= 1
+
+
+def test_an_async_check_sees_our_own_writes_at_once(near: NearCache, server: Server) -> None:
+    acheck(claims())
+    revocation.write(revocation.session_entries(["s1"]))
+    with pytest.raises(TokenRevoked):
+        acheck(claims())
+
+
+def test_an_async_answer_with_a_revocation_read_before_it_is_stored_is_never_served(
+    near: NearCache, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = revocation._async_store()
+    original = store.read
+    revoked: list[bool] = []
+
+    async def read(keys: list[str]) -> dict[str, Any]:
+        found = await original(keys)
+        if not revoked:  # answered; now another process revokes, read before we store
+            revoked.append(True)
+            revoke_elsewhere(server, revocation.session_key("s1"))
+            near.maintain()
+        return found
+
+    monkeypatch.setattr(store, "read", read)
+    acheck(claims())  # the answer predates the revocation: this check passes
+
+    assert near.counters.refused == 1
+    assert revocation.session_key("s1") not in near
+    with pytest.raises(TokenRevoked):
+        acheck(claims())
+
+
+def test_an_async_check_with_the_near_cache_off_asks_redis_each_time(
+    private_redis: PrivateRedis,
+) -> None:
+    with override_settings(CACHES={"default": redis_cache(private_redis.url)}):
+        server = redis.Redis.from_url(private_redis.url)
+        acheck(claims())
+        before = commands(server)
+        acheck(claims())
+        # (Each async_to_sync is an event loop of its own, so a connection of its own too.)
+        assert delta(before, commands(server)).get("mget") == 1
+        server.close()

@@ -9,6 +9,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.cache import caches
 from django.test import override_settings
 
@@ -314,3 +315,59 @@ def test_entries_on_real_redis_carry_their_ttl() -> None:
     assert 59 <= store.ttl(revocation.user_key("u-ttl")) <= 61
     with pytest.raises(TokenRevoked):
         revocation.check(claims(sid="s-ttl"))
+
+
+# --- acheck: the check for async callers -----------------------------------------------
+
+
+def test_acheck_passes_a_live_token_and_refuses_a_revoked_one() -> None:
+    async_to_sync(revocation.acheck)(claims())
+    revocation.write(revocation.session_entries(["s1"]))
+    with pytest.raises(TokenRevoked):
+        async_to_sync(revocation.acheck)(claims())
+
+
+def test_acheck_honours_the_user_cutoff() -> None:
+    revocation.write(revocation.user_entry("7", now=NOW))
+    with pytest.raises(TokenRevoked):
+        async_to_sync(revocation.acheck)(claims(iat=NOW))
+    async_to_sync(revocation.acheck)(claims(iat=NOW + 0.001))
+
+
+@override_settings(CACHES=DEAD_REDIS, JWTAUTH={"REVOCATION_CACHE": "dead"})
+def test_acheck_fails_closed() -> None:
+    with pytest.raises(RevocationUnavailable):
+        async_to_sync(revocation.acheck)(claims())
+
+
+@override_settings(
+    CACHES=DEAD_REDIS, JWTAUTH={"REVOCATION_CACHE": "dead", "REVOCATION_FAIL_OPEN": True}
+)
+def test_acheck_fails_open_when_configured(caplog: Any) -> None:
+    async_to_sync(revocation.acheck)(claims())
+    assert "failing open" in caplog.text
+
+
+def test_acheck_is_one_read_of_the_async_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[list[str]] = []
+    store = revocation._async_store()
+    original = store.read
+
+    async def read(keys: list[str]) -> dict[str, Any]:
+        reads.append(keys)
+        return await original(keys)
+
+    monkeypatch.setattr(store, "read", read)
+    async_to_sync(revocation.acheck)(claims())
+    assert reads == [
+        [revocation.jti_key("j1"), revocation.session_key("s1"), revocation.user_key("7")]
+    ]
+
+
+def test_async_stores_are_kept_per_alias_until_the_caches_change() -> None:
+    store = revocation._async_store()
+    assert revocation._async_store() is store
+    with override_settings(
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    ):
+        assert revocation._async_store() is not store

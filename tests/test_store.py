@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
 import pytest
 import redis
+import redis.asyncio
+from asgiref.sync import async_to_sync
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.test import override_settings
 
-from jwtauth.store import CacheStore, RedisStore, location, store_for
+from jwtauth.store import (
+    AsyncCacheStore,
+    AsyncRedisStore,
+    CacheStore,
+    RedisStore,
+    async_store_for,
+    location,
+    store_for,
+)
 from tests.helpers import redis_cache
 from tests.services import PrivateRedis
 
@@ -192,3 +203,95 @@ def test_location_of_a_cache_without_one_is_its_backend() -> None:
     with override_settings(CACHES={"default": LOCMEM}):
         assert location("default") == "LocMemCache"
         assert location("missing") == "?"
+
+
+# --- the async stores ---------------------------------------------------------------------
+
+
+def test_async_store_of_any_other_cache_is_the_cache_api() -> None:
+    with override_settings(CACHES={"default": LOCMEM}):
+        store = async_store_for("default")
+        assert isinstance(store, AsyncCacheStore)
+        caches["default"].set("a", 1)
+        assert async_to_sync(store.read)(["a", "b"]) == {"a": 1}
+
+
+def test_async_store_of_a_django_redis_that_swallows_errors_is_the_cache_api() -> None:
+    cache = redis_cache("redis://127.0.0.1:1/0")
+    cache["OPTIONS"]["IGNORE_EXCEPTIONS"] = True
+    with override_settings(CACHES={"default": cache}):
+        assert isinstance(async_store_for("default"), AsyncCacheStore)
+
+
+def test_async_store_of_a_connection_class_without_an_asyncio_twin_is_the_cache_api() -> None:
+    class Other(redis.Connection):
+        pass
+
+    # A URL of its own: django-redis keeps one pool per URL for the whole process.
+    cache = redis_cache("redis://127.0.0.1:1/9", CONNECTION_POOL_KWARGS={"connection_class": Other})
+    with override_settings(CACHES={"default": cache}):
+        assert isinstance(async_store_for("default"), AsyncCacheStore)
+
+
+@pytest.mark.parametrize(
+    ("url", "connection_class"),
+    [
+        ("redis://127.0.0.1:1/3", redis.asyncio.Connection),
+        ("rediss://127.0.0.1:1/3", redis.asyncio.SSLConnection),
+        ("unix:///tmp/nothing.sock?db=3", redis.asyncio.UnixDomainSocketConnection),
+    ],
+)
+def test_async_redis_store_takes_the_connection_settings_of_django_redis(
+    url: str, connection_class: type[Any]
+) -> None:
+    with override_settings(CACHES={"default": redis_cache(url, PASSWORD="secret")}):
+        store = async_store_for("default")
+    assert isinstance(store, AsyncRedisStore)
+    assert store.connection_class is connection_class
+    assert store.settings["db"] == 3
+    assert store.settings["password"] == "secret"
+    assert store.settings["socket_timeout"] == 0.5
+    assert "parser_class" not in store.settings  # the sync client's own
+
+
+@pytest.mark.redis
+def test_async_redis_store_reads_what_the_sync_store_wrote(redis_store: RedisStore) -> None:
+    redis_store.write({"a": (1, 60), "b": (1234.5, 60)})
+    store = async_store_for("default")
+    assert isinstance(store, AsyncRedisStore)
+    assert async_to_sync(store.read)(["a", "b", "c"]) == {"a": 1, "b": 1234.5}
+
+
+@pytest.mark.redis
+def test_async_redis_store_has_a_pool_per_event_loop_closed_with_the_loop(
+    private_redis: PrivateRedis, redis_store: RedisStore
+) -> None:
+    store = async_store_for("default")
+    assert isinstance(store, AsyncRedisStore)
+
+    async def read_twice() -> Any:
+        client = await store.redis()
+        await store.read(["a"])
+        await store.read(["a"])
+        assert await store.redis() is client
+        return client
+
+    first = async_to_sync(read_twice)()
+    second = async_to_sync(read_twice)()
+    assert first is not second
+    # Each loop's end (asyncio.run's) closed its connections: none is left on the server.
+    server = redis.Redis.from_url(private_redis.url)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(
+        client.get("cmd") == "mget" for client in server.client_list()
+    ):
+        time.sleep(0.05)
+    assert not any(client.get("cmd") == "mget" for client in server.client_list())
+
+
+@pytest.mark.redis
+def test_async_redis_store_read_from_a_dead_server_fails() -> None:
+    with override_settings(CACHES={"default": redis_cache("redis://127.0.0.1:1/0")}):
+        store = async_store_for("default")
+    with pytest.raises(redis.exceptions.ConnectionError):
+        async_to_sync(store.read)(["a"])
