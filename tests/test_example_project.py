@@ -1,4 +1,5 @@
-"""The example project: its protected resource, its static files under gunicorn, its checks."""
+"""The example project: its protected resource on DRF and on Django Ninja (sync and async),
+its ASGI entry point, its static files under gunicorn, its checks."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 
 import jwt
 import pytest
+from asgiref.sync import async_to_sync
 
 from tests.factories import UserFactory
 from tests.helpers import bearer
@@ -167,3 +169,47 @@ def test_tokens_of_the_example_project_carry_iss_and_aud(user: Any, login: Any) 
 
     assert claims["iss"] == "jwtauth-example"
     assert claims["aud"] == "jwtauth-example-api"
+
+
+@pytest.mark.parametrize("path", ["/api/me/", "/ninja/me", "/ninja/me-async"])
+def test_me_is_the_same_on_drf_and_ninja_sync_and_async(path: str, password: str) -> None:
+    from django.test import AsyncClient, Client
+
+    user = UserFactory.create(groups=["editors"])
+    login = Client().post(
+        "/ninja/auth/login/",
+        {"username": user.username, "password": password},
+        content_type="application/json",
+    )
+    headers = {"Authorization": f"Bearer {login.json()['accessToken']}"}
+
+    response: Any = (
+        async_to_sync(AsyncClient().get)(path, headers=headers)
+        if path.endswith("async")
+        else Client().get(path, headers=headers)
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "id": str(user.pk),
+        "username": user.username,
+        "email": user.email,
+        "roles": ["editors"],
+    }
+
+
+@pytest.mark.parametrize("path", ["/ninja/me", "/ninja/me-async"])
+def test_ninja_me_without_a_token_is_no_token(path: str) -> None:
+    from django.test import Client
+
+    response = Client().get(path)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "NO_TOKEN"
+
+
+def test_asgi_application_serves_the_example() -> None:
+    from django.core.handlers.asgi import ASGIHandler
+
+    from example_project.asgi import application
+
+    assert isinstance(application, ASGIHandler)
