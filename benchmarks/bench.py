@@ -1,4 +1,5 @@
-"""jwtauth against djangorestframework-simplejwt, side by side, in one run and one process.
+"""jwtauth against djangorestframework-simplejwt (DRF) and django-ninja-jwt (Django Ninja),
+side by side, in one run and one process.
 
 Run it with ``bash benchmarks/run`` (which installs what it needs), or directly::
 
@@ -14,8 +15,12 @@ Three parts, each optional:
    the p25-p75 spread of its per-request times, its SQL queries (captured) and
    its Redis commands and round trips (counted on the redis-py connection), and
    its ratios to the floor and to the matching simplejwt operation.
+   The Ninja rows put jwtauth's ``JWTAuth``/``AsyncJWTAuth`` and django-ninja-jwt's
+   on the same endpoint; the async ones run in an event loop of their own thread
+   (their SQL, Redis and CPU figures are not counted there).
 2. gunicorn + wrk: requests per second for the authenticated GET, loopback only,
-   bounded duration, contenders alternating round by round.
+   bounded duration, contenders alternating round by round; then uvicorn + wrk
+   for the Ninja async endpoint, the same way.
 3. ``purge_expired_tokens`` on 1,000,000 expired rows: peak RSS of the command's
    process and the longest transaction seen in ``pg_stat_activity``.
 
@@ -160,6 +165,8 @@ class Op:
     matches: str | None = None  # the simplejwt operation it is compared with
     context: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext
     scale: float = 1.0  # fraction of the standard batch size (slow operations run fewer)
+    floor: str = "floor"  # the operation its ratio to the floor is measured against
+    counted: bool = True  # False: it runs in another thread; SQL, Redis and CPU not counted
     samples: list[float] = field(default_factory=list)
     cpu_samples: list[float] = field(default_factory=list)
     round_medians: list[float] = field(default_factory=list)
@@ -175,11 +182,49 @@ class Op:
     near_misses: int = 0
 
 
-def build_ops(include_pbkdf2: bool) -> tuple[list[Op], dict[str, Any]]:
+class AsyncCaller:
+    """Django's ``AsyncClient`` in one long-lived event loop, as a server runs it: an
+    async view's connections (redis-py's asyncio pool) live as long as the loop."""
+
+    def __init__(self) -> None:
+        import asyncio
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def get(self, path: str, token: str | None) -> Any:
+        import asyncio
+
+        from django.test import AsyncClient
+
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        future = asyncio.run_coroutine_threadsafe(
+            AsyncClient().get(path, headers=headers), self.loop
+        )
+        return future.result(timeout=30)
+
+    def close(self) -> None:
+        import asyncio
+
+        from asgiref.sync import sync_to_async
+        from django.db import connections
+
+        # The async ORM's thread holds a connection of its own to the benchmark's database.
+        closing = sync_to_async(connections.close_all)()
+        asyncio.run_coroutine_threadsafe(closing, self.loop).result(10)
+        asyncio.run_coroutine_threadsafe(self.loop.shutdown_asyncgens(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+def build_ops(include_pbkdf2: bool, async_caller: AsyncCaller) -> tuple[list[Op], dict[str, Any]]:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import Group
     from django.test import Client, override_settings
+    from ninja_jwt.tokens import AccessToken as NinjaJWTAccessToken
     from rest_framework_simplejwt.tokens import AccessToken as SimpleAccessToken
     from rest_framework_simplejwt.tokens import RefreshToken as SimpleRefreshToken
 
@@ -206,6 +251,10 @@ def build_ops(include_pbkdf2: bool) -> tuple[list[Op], dict[str, Any]]:
 
     jwtauth_access = sessions.start_session(user).access.token
     simple_access = str(SimpleAccessToken.for_user(user))
+    ninja_jwt_access = str(NinjaJWTAccessToken.for_user(user))  # type: ignore[misc]
+
+    def aget(path: str, token: str | None) -> Any:
+        return async_caller.get(path, token)
 
     @contextlib.contextmanager
     def jwtauth_settings(**overrides: Any) -> Iterator[None]:
@@ -395,6 +444,61 @@ def build_ops(include_pbkdf2: bool) -> tuple[list[Op], dict[str, Any]]:
             scale=0.5,
         ),
     ]
+    ops += [
+        Op(
+            "ninja_floor",
+            "Ninja GET, no authentication (floor)",
+            "Ninja",
+            none,
+            lambda _: get("/ninja/floor", None),
+            floor="ninja_floor",
+        ),
+        Op(
+            "ninja_jwt_get",
+            "Ninja GET, JWTAuth (user from DB)",
+            "django-ninja-jwt",
+            none,
+            lambda _: get("/ninja/ninja-jwt", ninja_jwt_access),
+            floor="ninja_floor",
+        ),
+        Op(
+            "jwtauth_ninja_get",
+            "Ninja GET, JWTAuth (user from DB) + revocation check",
+            "jwtauth",
+            none,
+            lambda _: get("/ninja/jwtauth", jwtauth_access),
+            matches="ninja_jwt_get",
+            floor="ninja_floor",
+        ),
+        Op(
+            "ninja_floor_async",
+            "Ninja async GET, no authentication (floor)",
+            "Ninja",
+            none,
+            lambda _: aget("/ninja/floor-async", None),
+            floor="ninja_floor_async",
+            counted=False,
+        ),
+        Op(
+            "ninja_jwt_get_async",
+            "Ninja async GET, AsyncJWTAuth (user from DB)",
+            "django-ninja-jwt",
+            none,
+            lambda _: aget("/ninja/ninja-jwt-async", ninja_jwt_access),
+            floor="ninja_floor_async",
+            counted=False,
+        ),
+        Op(
+            "jwtauth_ninja_get_async",
+            "Ninja async GET, AsyncJWTAuth (user from DB) + revocation check",
+            "jwtauth",
+            none,
+            lambda _: aget("/ninja/jwtauth-async", jwtauth_access),
+            matches="ninja_jwt_get_async",
+            floor="ninja_floor_async",
+            counted=False,
+        ),
+    ]
     if include_pbkdf2:
         ops += [
             Op(
@@ -420,6 +524,7 @@ def build_ops(include_pbkdf2: bool) -> tuple[list[Op], dict[str, Any]]:
     tokens = {
         "jwtauth": jwtauth_access,
         "simplejwt": simple_access,
+        "ninja-jwt": ninja_jwt_access,
         "user": user,
         "slow": slow_user,
     }
@@ -442,6 +547,11 @@ def count_op(op: Op, counter: RedisCounter) -> None:
     """SQL queries and Redis commands of one call, after a warm-up call."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+
+    if not op.counted:
+        with op.context():
+            check_status(op, op.call(op.prepare(1)[0]))
+        return
 
     with op.context():
         args = op.prepare(2)
@@ -506,44 +616,34 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(database_name: str, user_mode: str, workers: int) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": SETTINGS,
-        "BENCH_DATABASE_NAME": database_name,
-        "BENCH_USER_MODE": user_mode,
-    }
+def serving(
+    command: list[str],
+    env: dict[str, str],
+    ready_path: str,
+    listener: socket.socket | None = None,
+) -> Iterator[str]:
+    """A server of the benchmark's own on a free loopback port (``{port}`` in
+    ``command``), or on ``listener`` (``{fd}``), stopped with its workers."""
+    port = free_port() if listener is None else listener.getsockname()[1]
+    fd = -1 if listener is None else listener.fileno()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "benchmarks.bench_project.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "sync",
-            "--log-level",
-            "warning",
-        ],
+        [sys.executable, "-m", *(arg.format(port=port, fd=fd) for arg in command)],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS, **env},
         start_new_session=True,
+        pass_fds=() if listener is None else (fd,),
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                with urllib.request.urlopen(f"{base}/floor/", timeout=2) as answer:
+                with urllib.request.urlopen(f"{base}{ready_path}", timeout=2) as answer:
                     if answer.status == 200:
                         break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("gunicorn did not start") from None
+                    raise SystemExit(f"{command[0]} did not start") from None
                 time.sleep(0.2)
         yield base
     finally:
@@ -553,6 +653,34 @@ def gunicorn(database_name: str, user_mode: str, workers: int) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def gunicorn(database_name: str, user_mode: str, workers: int) -> Any:
+    command = ["gunicorn", "benchmarks.bench_project.wsgi:application"]
+    command += ["--bind", "127.0.0.1:{port}", "--workers", str(workers)]
+    command += ["--worker-class", "sync", "--log-level", "warning"]
+    env = {"BENCH_DATABASE_NAME": database_name, "BENCH_USER_MODE": user_mode}
+    return serving(command, env, "/floor/")
+
+
+@contextlib.contextmanager
+def uvicorn(database_name: str, workers: int) -> Iterator[str]:
+    """uvicorn on a listening socket of ours with ``TCP_NODELAY``, which its connections
+    inherit: on its own sockets, asyncio leaves Nagle's algorithm on here, and each
+    keep-alive response waits ~40 ms for the client's delayed ACK, for every contender."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    listener.bind(("127.0.0.1", 0))
+    command = ["uvicorn", "benchmarks.bench_project.asgi:application"]
+    command += ["--fd", "{fd}", "--workers", str(workers)]
+    command += ["--log-level", "warning", "--no-access-log"]
+    env = {"BENCH_DATABASE_NAME": database_name}
+    try:
+        with serving(command, env, "/ninja/floor-async", listener) as base:
+            yield base
+    finally:
+        listener.close()
 
 
 def wrk(url: str, token: str | None, seconds: float, connections: int) -> float:
@@ -630,6 +758,30 @@ def run_http(
             for key, mode, path, token in targets[shift:] + targets[:shift]:
                 results[key].append(load(servers[mode] + path, token, seconds, connections))
             print(f"  http round {round_number + 1}/{rounds} done", file=sys.stderr)
+    return results, f"{tool}, {connections} connections, {seconds:g} s per measurement"
+
+
+def run_uvicorn(
+    database_name: str, tokens: dict[str, Any], rounds: int, seconds: float, workers: int
+) -> tuple[dict[str, list[float]], str]:
+    """The Ninja async endpoint under uvicorn: no authentication, django-ninja-jwt, jwtauth."""
+    load = wrk if shutil.which("wrk") else python_load
+    tool = "wrk" if load is wrk else "python load generator (wrk not found)"
+    connections = workers * 2
+    targets = [
+        ("ninja_floor_async", "/ninja/floor-async", None),
+        ("ninja_jwt_get_async", "/ninja/ninja-jwt-async", tokens["ninja-jwt"]),
+        ("jwtauth_ninja_get_async", "/ninja/jwtauth-async", tokens["jwtauth"]),
+    ]
+    results: dict[str, list[float]] = {key: [] for key, *_ in targets}
+    with uvicorn(database_name, workers) as server:
+        for _key, path, token in targets:  # warm every worker's pools
+            load(server + path, token, 1, connections)
+        for round_number in range(rounds):
+            shift = round_number % len(targets)
+            for key, path, token in targets[shift:] + targets[:shift]:
+                results[key].append(load(server + path, token, seconds, connections))
+            print(f"  uvicorn round {round_number + 1}/{rounds} done", file=sys.stderr)
     return results, f"{tool}, {connections} connections, {seconds:g} s per measurement"
 
 
@@ -761,11 +913,14 @@ def versions() -> dict[str, str]:
         "PyJWT",
         "cryptography",
         "djangorestframework-simplejwt",
+        "django-ninja",
+        "django-ninja-jwt",
         "django-redis",
         "redis",
         "hiredis",
         "psycopg",
         "gunicorn",
+        "uvicorn",
         "jwtauth",
     ]
     found = {"Python": platform.python_version()}
@@ -818,24 +973,25 @@ def paired(mine: list[float], theirs: list[float]) -> float:
 
 def in_process_table(ops: list[Op]) -> list[str]:
     by_key = {op.key: op for op in ops}
-    floor = by_key["floor"].round_medians
     lines = [
         "| operation | contender | median µs | p25–p75 µs | round medians µs | × floor "
-        "| × simplejwt | CPU µs | SQL (transactions) | Redis cmds (round trips) |",
+        "| × other library | CPU µs | SQL (transactions) | Redis cmds (round trips) |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for op in ops:
         median = statistics.median(op.samples)
         against = by_key.get(op.matches) if op.matches else None
         versus = paired(op.round_medians, against.round_medians) if against else None
-        redis = f"{op.redis_commands} ({op.redis_round_trips})"
-        sql = f"{op.sql} ({op.transactions})"
+        redis = f"{op.redis_commands} ({op.redis_round_trips})" if op.counted else "–"
+        sql = f"{op.sql} ({op.transactions})" if op.counted else "–"
+        cpu = fmt(statistics.median(op.cpu_samples)) if op.counted else "–"
+        floor = by_key.get(op.floor)
         lines.append(
             f"| {op.label} | {op.contender} | {fmt(median)} "
             f"| {fmt(percentile(op.samples, 0.25))}–{fmt(percentile(op.samples, 0.75))} "
             f"| {fmt(min(op.round_medians))}–{fmt(max(op.round_medians))} "
-            f"| {ratio(paired(op.round_medians, floor))} | {ratio(versus)} "
-            f"| {fmt(statistics.median(op.cpu_samples))} | {sql} | {redis} |"
+            f"| {ratio(paired(op.round_medians, floor.round_medians) if floor else None)} "
+            f"| {ratio(versus)} | {cpu} | {sql} | {redis} |"
         )
     return lines
 
@@ -859,19 +1015,27 @@ def near_cache_table(ops: list[Op]) -> list[str]:
     return lines
 
 
-def http_table(results: dict[str, list[float]], labels: dict[str, str]) -> list[str]:
-    pairs = {"jwtauth_get_db": "simple_get", "jwtauth_get_token": "simple_get_stateless"}
-    floor = results["floor"]
+def http_table(
+    results: dict[str, list[float]],
+    labels: dict[str, str],
+    pairs: dict[str, str],
+    floor_key: str = "floor",
+) -> list[str]:
+    """Requests per second, with ratios to the floor and to the other library (``pairs``)."""
+    contenders = {
+        "floor": "DRF",
+        "ninja_floor_async": "Ninja",
+        "ninja_jwt_get_async": ("django-ninja-jwt"),
+    }
+    floor = results[floor_key]
     lines = [
-        "| GET | contender | median req/s | min–max req/s | × floor | × simplejwt |",
+        "| GET | contender | median req/s | min–max req/s | × floor | × other library |",
         "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for key, values in results.items():
         median = statistics.median(values)
         versus = paired(values, results[pairs[key]]) if key in pairs else None
-        contender = "jwtauth" if key.startswith("jwtauth") else "simplejwt"
-        if key == "floor":
-            contender = "DRF"
+        contender = contenders.get(key, "jwtauth" if key.startswith("jwtauth") else "simplejwt")
         lines.append(
             f"| {labels[key]} | {contender} | {median:,.0f} "
             f"| {min(values):,.0f}–{max(values):,.0f} "
@@ -880,8 +1044,15 @@ def http_table(results: dict[str, list[float]], labels: dict[str, str]) -> list[
     return lines
 
 
+DRF_PAIRS = {"jwtauth_get_db": "simple_get", "jwtauth_get_token": "simple_get_stateless"}
+NINJA_PAIRS = {"jwtauth_ninja_get_async": "ninja_jwt_get_async"}
+
+
 def targets_table(
-    ops: list[Op], http: dict[str, list[float]] | None, purge: dict[str, Any] | None
+    ops: list[Op],
+    http: dict[str, list[float]] | None,
+    purge: dict[str, Any] | None,
+    uvicorn_rps: dict[str, list[float]] | None = None,
 ) -> list[str]:
     by_key = {op.key: op for op in ops}
 
@@ -952,6 +1123,30 @@ def targets_table(
                     commands <= 0.05,
                 )
             )
+    for key, other, name in (
+        ("jwtauth_ninja_get", "ninja_jwt_get", "JWTAuth"),
+        ("jwtauth_ninja_get_async", "ninja_jwt_get_async", "AsyncJWTAuth"),
+    ):
+        if key in by_key and other in by_key:
+            r_ninja = versus(key, other)
+            lines.append(
+                row(
+                    f"Ninja GET, {name} + revocation check: ≤ 0.9× django-ninja-jwt's {name}",
+                    f"{r_ninja:.2f}×",
+                    r_ninja <= 0.9,
+                )
+            )
+    if uvicorn_rps:
+        r_uvicorn = paired(
+            uvicorn_rps["jwtauth_ninja_get_async"], uvicorn_rps["ninja_jwt_get_async"]
+        )
+        lines.append(
+            row(
+                "uvicorn req/s, AsyncJWTAuth ≥ 1.11× django-ninja-jwt's (≤ 0.9× its time)",
+                f"{r_uvicorn:.2f}×",
+                r_uvicorn >= 1 / 0.9,
+            )
+        )
     if http:
         r_rps = paired(http["jwtauth_get_db"], http["simple_get"])
         r_rps_token = paired(http["jwtauth_get_token"], http["simple_get_stateless"])
@@ -1006,7 +1201,7 @@ def report(data: dict[str, Any], ops: list[Op]) -> str:
         "",
         "### Targets",
         "",
-        *targets_table(ops, data.get("http"), data.get("purge")),
+        *targets_table(ops, data.get("http"), data.get("purge"), data.get("uvicorn")),
         "",
         "### In process: Django test client, full middleware stack",
         "",
@@ -1044,7 +1239,19 @@ def report(data: dict[str, Any], ops: list[Op]) -> str:
             f"{data['workers']} sync workers per server; loopback; "
             "the load generator runs on the same machine.",
             "",
-            *http_table(data["http"], labels),
+            *http_table(data["http"], labels, DRF_PAIRS),
+        ]
+    if data.get("uvicorn"):
+        out += [
+            "",
+            "### uvicorn: requests per second, Django Ninja async GET",
+            "",
+            f"{data['http_rounds']} rounds, alternating; ratios paired by round as above; "
+            f"{data['uvicorn_setup']}; "
+            f"{data['workers']} uvicorn workers; loopback; "
+            "the load generator runs on the same machine.",
+            "",
+            *http_table(data["uvicorn"], labels, NINJA_PAIRS, "ninja_floor_async"),
         ]
     purge = data.get("purge")
     if purge:
@@ -1113,6 +1320,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--purge-batch-size", type=int, default=None)
     parser.add_argument("--no-http", action="store_true")
     parser.add_argument("--no-purge", action="store_true")
+    parser.add_argument("--no-uvicorn", action="store_true", help="skip the uvicorn part")
     parser.add_argument("--no-pbkdf2", action="store_true")
     parser.add_argument("--http-only", action="store_true", help="only gunicorn + wrk, printed")
     parser.add_argument("--purge-only", action="store_true", help="only the purge, printed")
@@ -1148,12 +1356,14 @@ def main(argv: list[str] | None = None) -> None:
     test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     print(f"benchmark database: {test_name}", file=sys.stderr)
     counter = RedisCounter()
+    async_caller = AsyncCaller()
     try:
         delete_own_redis_keys()
         data["versions"] = versions()
-        ops, tokens = build_ops(include_pbkdf2=not args.no_pbkdf2)
+        ops, tokens = build_ops(not args.no_pbkdf2, async_caller)
         if args.only:
             wanted = {"floor", *args.only.split(",")}
+            wanted |= {op.floor for op in ops if op.key in wanted}
             ops = [op for op in ops if op.key in wanted]
         if args.purge_only:
             print(json.dumps(run_purge(args.purge_rows, args.purge_batch_size), indent=2))
@@ -1162,7 +1372,7 @@ def main(argv: list[str] | None = None) -> None:
             data["http"], _setup = run_http(
                 test_name, tokens, args.http_rounds, args.http_seconds, args.workers
             )
-            print("\n".join(http_table(data["http"], {op.key: op.label for op in ops})))
+            print("\n".join(http_table(data["http"], {op.key: op.label for op in ops}, DRF_PAIRS)))
             return
         with counter.installed():
             for op in ops:
@@ -1175,11 +1385,18 @@ def main(argv: list[str] | None = None) -> None:
                 test_name, tokens, args.http_rounds, args.http_seconds, args.workers
             )
             data["http_rounds"], data["workers"] = args.http_rounds, args.workers
+        if not args.no_http and not args.no_uvicorn and not args.only:
+            print("uvicorn:", file=sys.stderr)
+            data["uvicorn"], data["uvicorn_setup"] = run_uvicorn(
+                test_name, tokens, args.http_rounds, args.http_seconds, args.workers
+            )
+            data["http_rounds"], data["workers"] = args.http_rounds, args.workers
         if not args.no_purge and not args.only:
             print("purge:", file=sys.stderr)
             data["purge"] = run_purge(args.purge_rows, args.purge_batch_size)
         data["load_after"] = " ".join(f"{value:.2f}" for value in os.getloadavg())
     finally:
+        async_caller.close()
         delete_own_redis_keys()
         connection.creation.destroy_test_db(test_name, verbosity=0)
     data["ops"] = {

@@ -26,8 +26,9 @@ def main() -> None:
     from benchmarks import bench
 
     name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    async_caller = bench.AsyncCaller()
     try:
-        ops, _tokens = bench.build_ops(include_pbkdf2=False)
+        ops, _tokens = bench.build_ops(False, async_caller)
         op = next(op for op in ops if op.key == key)
         with op.context():
             args = op.prepare(calls + 1)
@@ -44,6 +45,7 @@ def main() -> None:
         )
         stats.print_stats(45)
     finally:
+        async_caller.close()
         bench.delete_own_redis_keys()
         connection.creation.destroy_test_db(name, verbosity=0)
 

@@ -8,6 +8,7 @@ from rest_framework_simplejwt.views import (
 )
 
 from . import views
+from .ninja_api import api as ninja_api
 
 urlpatterns = [
     path("floor/", views.FloorView.as_view()),
@@ -18,4 +19,5 @@ urlpatterns = [
     path("simplejwt/token/", TokenObtainPairView.as_view()),
     path("simplejwt/token/refresh/", TokenRefreshView.as_view()),
     path("simplejwt/token/blacklist/", TokenBlacklistView.as_view()),
+    path("ninja/", ninja_api.urls),
 ]
