@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from ..claims import email_field_name
 from ..serializers import MAX_IDENTIFIER_LENGTH, MAX_PASSWORD_LENGTH
 from ..sessions import MAX_REFRESH_TOKEN_LENGTH
 
@@ -30,10 +31,17 @@ Identifier = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_IDENTIFIER_LENGTH),
 ]
 Password = Annotated[StrictStr, StringConstraints(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
-RefreshTokenText = Annotated[
-    StrictStr, StringConstraints(min_length=1, max_length=MAX_REFRESH_TOKEN_LENGTH)
-]
 _IDENTIFIER = TypeAdapter(Identifier)
+
+
+def _identifiers() -> list[str]:
+    """The names a login may identify its user by: ``USERNAME_FIELD``, and ``email`` when
+    the user model has an email field (as ``LoginSerializer`` has them)."""
+    user_model = get_user_model()
+    names = {user_model.USERNAME_FIELD}
+    if user_model.USERNAME_FIELD == "email" or email_field_name(user_model) is not None:
+        names.add("email")
+    return sorted(names)
 
 
 class LoginIn(BaseModel):
@@ -54,7 +62,7 @@ class LoginIn(BaseModel):
         extra = self.model_extra or {}
         if username_field in extra:
             extra[username_field] = _IDENTIFIER.validate_python(extra[username_field])
-        names = sorted({username_field, "email"})
+        names = _identifiers()
         if sum(1 for name in names if self.identifier(name)) != 1:
             raise ValueError(f"Give exactly one of {' or '.join(names)}.")
         return self
@@ -68,7 +76,7 @@ class LoginIn(BaseModel):
     def credentials(self) -> dict[str, Any]:
         """What ``authenticate_credentials`` takes: the one identifier given, and the password."""
         data: dict[str, Any] = {"password": self.password}
-        for name in {get_user_model().USERNAME_FIELD, "email"}:
+        for name in _identifiers():
             value = self.identifier(name)
             if value:
                 data[name] = value
@@ -76,15 +84,30 @@ class LoginIn(BaseModel):
 
 
 class RefreshIn(Schema):
-    """The refresh token, unless it travels in the refresh cookie."""
+    """The refresh token, unless it travels in the refresh cookie.
 
-    refreshToken: RefreshTokenText | None = None
+    Any string, of any length, as on the DRF side: one that is not a live refresh token
+    is a 401 ``INVALID_REFRESH_TOKEN``, not a 400. Only ``null``, a non-string, and (in a
+    string no longer than a refresh token) NUL or lone surrogate characters are a 400.
+    """
+
+    refreshToken: StrictStr | None = None
 
     @field_validator("refreshToken", mode="before")
     @classmethod
     def not_null(cls, value: Any) -> Any:
         if value is None:
             raise ValueError("This field may not be null.")
+        return value
+
+    @field_validator("refreshToken")
+    @classmethod
+    def printable(cls, value: str | None) -> str | None:
+        if value is not None and len(value) <= MAX_REFRESH_TOKEN_LENGTH:
+            if "\x00" in value:
+                raise ValueError("Null characters are not allowed.")
+            if any("\ud800" <= char <= "\udfff" for char in value):
+                raise ValueError("Surrogate characters are not allowed.")
         return value
 
 
