@@ -13,12 +13,11 @@ import warnings
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.test import override_settings
 from joserfc import jwt as joserfc_jwt
 from joserfc.jwk import KeySet, OctKey
 from joserfc.jwt import ClaimsOption, JWTClaimsRegistry
 
+from tests.helpers import log_in, override_jwtauth
 from tests.keypairs import jwtauth_settings
 
 with warnings.catch_warnings(record=True):
@@ -50,17 +49,14 @@ ESSENTIAL: ClaimsOption = {"essential": True}
 def fresh_token(client: Any, user: Any, password: str, algorithm: str) -> tuple[str, Any]:
     """A token just issued by login with ``algorithm``, and the key a verifier would use:
     the HMAC secret, or the JWK Set our endpoint publishes."""
-    jwtauth = {**settings.JWTAUTH, **jwtauth_settings(algorithm)}
-    with override_settings(JWTAUTH=jwtauth):
-        response = client.post(
-            "/auth/login/", {"username": user.username, "password": password}, format="json"
-        )
-        assert response.status_code == 200, response.content
+    signing = jwtauth_settings(algorithm)
+    with override_jwtauth(**signing):
+        tokens = log_in(client, user, password=password)
         if algorithm.startswith("HS"):
-            return response.json()["accessToken"], jwtauth["SIGNING_KEY"]
+            return tokens["accessToken"], signing["SIGNING_KEY"]
         jwks = client.get("/auth/.well-known/jwks.json")
         assert jwks.status_code == 200, jwks.content
-        return response.json()["accessToken"], jwks.json()
+        return tokens["accessToken"], jwks.json()
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)

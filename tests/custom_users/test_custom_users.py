@@ -16,6 +16,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from tests.helpers import bearer
+
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "a custom user's password"
@@ -33,10 +35,6 @@ def person() -> Any:
 
 def log_in(client: Any, **identifier: str) -> Any:
     return client.post("/auth/login/", {**identifier, "password": PASSWORD}, format="json")
-
-
-def bearer(tokens: Any) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {tokens['accessToken']}"}
 
 
 def test_the_user_model_is_the_custom_one() -> None:
