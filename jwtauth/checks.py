@@ -6,7 +6,8 @@ cannot decide says nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.apps import apps
@@ -15,7 +16,7 @@ from django.core.cache import InvalidCacheBackendError, caches
 from django.core.checks import CheckMessage, Error, Warning
 
 from .conf import DEFAULTS, RULES, app_settings, setting_problem, unknown_setting_hint
-from .exceptions import KeyConfigurationError
+from .exceptions import ConfigurationError, KeyConfigurationError
 from .keys import (
     HMAC_ALGORITHMS,
     HMAC_MIN_BYTES,
@@ -29,6 +30,23 @@ from .keys import (
 from .revocation import PREFIX
 from .store import ignores_errors, location, store_for
 
+Check = Callable[..., list[CheckMessage]]
+
+
+def _reads_settings(check: Check) -> Check:
+    """A check of what the settings mean says nothing when a value it reads is refused:
+    E006 and E007 (``check_settings``) say what is wrong with it."""
+
+    @functools.wraps(check)
+    def checked(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+        try:
+            return check(app_configs, **kwargs)
+        except ConfigurationError:
+            return []
+
+    return checked
+
+
 _PROCESS_LOCAL_BACKENDS = (
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",
@@ -36,6 +54,7 @@ _PROCESS_LOCAL_BACKENDS = (
 _DJANGO_REDIS_BACKEND_PREFIX = "django_redis."
 
 
+@_reads_settings
 def check_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """E001 short HMAC key, E002 unknown algorithm, E003 unusable key, W001 SECRET_KEY fallback."""
     algorithm = app_settings.ALGORITHM
@@ -101,6 +120,7 @@ def check_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     return messages
 
 
+@_reads_settings
 def check_cookies(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """W002: token cookies without ``Secure`` in production."""
     if app_settings.COOKIE_SECURE or settings.DEBUG:
@@ -115,6 +135,7 @@ def check_cookies(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     ]
 
 
+@_reads_settings
 def check_issuer_and_audience(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """W006: tokens that do not say who issued them, or for whom, in production."""
     unset = [name for name in ("ISSUER", "AUDIENCE") if getattr(app_settings, name) is None]
@@ -198,6 +219,7 @@ def _cache_config() -> dict[str, Any] | None:
     return config
 
 
+@_reads_settings
 def check_revocation_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """E004 missing alias, W003 process-local store, W004 store that swallows errors."""
     alias = app_settings.REVOCATION_CACHE
@@ -252,6 +274,7 @@ def _redis_client() -> Any:
     return get_client(write=False)
 
 
+@_reads_settings
 def check_redis_eviction(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """W005 (deploy): an evicting ``maxmemory-policy`` can silently drop revocation entries.
 
@@ -283,6 +306,7 @@ def check_redis_eviction(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
     ]
 
 
+@_reads_settings
 def check_revocation_store_reachable(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """W007 (deploy): the revocation store answers one read, as a request's check would."""
     alias = app_settings.REVOCATION_CACHE

@@ -18,6 +18,8 @@ from typing import Any, Literal
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from .exceptions import ConfigurationError
+
 DEFAULTS: dict[str, Any] = {
     "ALGORITHM": "HS256",
     "SIGNING_KEY": None,
@@ -255,11 +257,24 @@ def unknown_setting_hint(name: Any) -> str:
 
 
 class JWTAuthSettings:
-    """Typed accessors for ``settings.JWTAUTH``; unknown keys are ignored."""
+    """Typed accessors for ``settings.JWTAUTH``.
+
+    A value its rule refuses raises ``ConfigurationError`` when first read, never a
+    silent default: the checks report it first (E006, E007), and a request that meets
+    it answers 503 with the cause in the log. Unknown keys are left to check E006.
+    """
 
     def _get(self, name: str) -> Any:
         user_settings = getattr(settings, "JWTAUTH", None) or {}
-        return user_settings.get(name, DEFAULTS[name])
+        if not isinstance(user_settings, Mapping):
+            raise ConfigurationError(f"JWTAUTH must be a dict, not {type(user_settings).__name__}.")
+        if name not in user_settings:
+            return DEFAULTS[name]
+        value = user_settings[name]
+        problem = setting_problem(name, value)
+        if problem is not None:
+            raise ConfigurationError(problem)
+        return value
 
     def reload(self) -> None:
         for name in [key for key in vars(self) if not key.startswith("__")]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ImproperlyConfigured, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
@@ -30,7 +30,12 @@ class JWTAuthError(Exception):
     """Base of every error jwtauth raises below the HTTP edge."""
 
 
-class KeyConfigurationError(JWTAuthError):
+class ConfigurationError(JWTAuthError, ImproperlyConfigured):
+    """A ``JWTAUTH`` setting cannot be used. The system checks report it first; a request
+    that meets it anyway (checks do not run under WSGI) answers 503, and the log says why."""
+
+
+class KeyConfigurationError(ConfigurationError):
     """A key in ``JWTAUTH`` cannot be used (reported by the system checks)."""
 
 
@@ -137,6 +142,14 @@ class DatabaseUnavailable(exceptions.APIException):
     default_code = "SERVICE_UNAVAILABLE"
 
 
+class ServerMisconfigured(exceptions.APIException):
+    """A configuration mistake met at request time: the server's fault, told in the log."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The service is unavailable: the server is misconfigured.")
+    default_code = "SERVICE_UNAVAILABLE"
+
+
 _TRANSLATIONS: dict[type[JWTAuthError], type[exceptions.APIException]] = {
     TokenExpired: ExpiredToken,
     TokenInvalid: InvalidToken,
@@ -233,12 +246,22 @@ def _challenge(exc: exceptions.APIException, context: dict[str, Any]) -> None:
         exc.status_code = status.HTTP_403_FORBIDDEN
 
 
+def misconfigured(exc: ImproperlyConfigured) -> ServerMisconfigured:
+    """The answer to a configuration mistake a request met (a setting of ours, a cache
+    alias...): never an HTML 500. The operator reads the cause in the log; the client is
+    told to try again later."""
+    logger.error("jwtauth: the server is misconfigured: %s", exc, exc_info=exc)
+    return ServerMisconfigured()
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF ``EXCEPTION_HANDLER`` that renders every API error in jwtauth's envelope."""
     # Imported here: rest_framework.views reads DRF settings, which import this module.
     from rest_framework.views import exception_handler as drf_exception_handler
 
-    if isinstance(exc, JWTAuthError) and not isinstance(exc, KeyConfigurationError):
+    if isinstance(exc, ImproperlyConfigured):
+        exc = misconfigured(exc)
+    elif isinstance(exc, JWTAuthError):
         exc = to_api_exception(exc)
         _challenge(exc, context)
     elif isinstance(exc, RequestDataTooBig):

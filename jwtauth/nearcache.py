@@ -75,6 +75,7 @@ from typing import Any, NamedTuple
 from django.core.cache.backends.base import default_key_func
 
 from .conf import app_settings
+from .exceptions import ConfigurationError
 
 logger = logging.getLogger(__name__)
 
@@ -483,12 +484,16 @@ def for_cache(cache: Any, local_prefix: str, *, create: bool = True) -> NearCach
 
 
 def _sizes_usable() -> bool:
-    """A heartbeat or a size that is not positive turns the near cache off (the system
-    checks report it): never a PING on every request, nor a thread that never sleeps."""
-    return (
-        app_settings.REVOCATION_NEAR_CACHE_HEARTBEAT > 0
-        and app_settings.REVOCATION_NEAR_CACHE_SIZE > 0
-    )
+    """A heartbeat or a size that is not positive, or not a number at all, turns the near
+    cache off (the system checks report it, jwtauth.E007): never a PING on every request,
+    nor a thread that never sleeps. Checks then go to Redis, as with the cache off."""
+    try:
+        return (
+            app_settings.REVOCATION_NEAR_CACHE_HEARTBEAT > 0
+            and app_settings.REVOCATION_NEAR_CACHE_SIZE > 0
+        )
+    except ConfigurationError:
+        return False
 
 
 def channel_settings(cache: Any, local_prefix: str) -> tuple[Any, str] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import timedelta
@@ -380,6 +381,28 @@ def test_settings_errors_fail_manage_py_check() -> None:
     assert "JWTAUTH['USER_MODE'] must be one of 'database', 'token', not 'tokens'." in str(
         bad_value.value
     )
+
+
+def test_a_refused_value_is_reported_once_and_breaks_no_other_check() -> None:
+    with (
+        jwtauth(COOKIE_SECURE="no", ISSUER=7, REVOCATION_CACHE=None),
+        override_settings(DEBUG=False),
+        pytest.raises(SystemCheckError) as raised,
+    ):
+        call_command("check", "--deploy")
+
+    reported = re.findall(r"jwtauth\.[EW]\d{3}", str(raised.value))
+    assert sorted(reported) == ["jwtauth.E007"] * 3
+
+
+def test_jwtauth_that_is_not_a_dict_breaks_no_check() -> None:
+    with (
+        override_settings(JWTAUTH=["SIGNING_KEY", GOOD_KEY]),
+        pytest.raises(SystemCheckError) as raised,
+    ):
+        call_command("check", "--deploy")
+
+    assert re.findall(r"jwtauth\.[EW]\d{3}", str(raised.value)) == ["jwtauth.E006"]
 
 
 # --- cookies -----------------------------------------------------------------------

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from jwtauth.claims import default_claims
 from jwtauth.conf import DEFAULTS, RULES, app_settings, setting_problem
+from jwtauth.exceptions import ConfigurationError
 
 
 @override_settings(JWTAUTH={})
@@ -85,10 +87,37 @@ def test_claims_hook_accepts_a_callable_or_an_import_string() -> None:
         assert app_settings.CLAIMS_HOOK is custom_hook
 
 
-def test_integer_settings_are_coerced() -> None:
-    with override_settings(JWTAUTH={"MAX_SESSIONS_PER_USER": "3", "NUM_PROXIES": 2}):
+def test_integer_settings_are_read_as_given() -> None:
+    with override_settings(JWTAUTH={"MAX_SESSIONS_PER_USER": 3, "NUM_PROXIES": 2}):
         assert app_settings.MAX_SESSIONS_PER_USER == 3
         assert app_settings.NUM_PROXIES == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MAX_SESSIONS_PER_USER", "3"),
+        ("USER_MODE", "tokens"),
+        ("DEFAULT_TRANSPORT", "cookies"),
+        ("COOKIE_SECURE", "yes"),
+        ("ACCESS_TOKEN_LIFETIME", -60),
+        ("REFRESH_THROTTLE_RATE", "ten/min"),
+        ("CLAIMS_HOOK", "myproject.claims.hook"),
+    ],
+)
+def test_a_refused_value_is_never_a_silent_default(name: str, value: object) -> None:
+    with override_settings(JWTAUTH={name: value}), pytest.raises(ConfigurationError) as raised:
+        getattr(app_settings, name)
+
+    assert str(raised.value).startswith(f"JWTAUTH['{name}'] ")
+    assert isinstance(raised.value, ImproperlyConfigured)
+
+
+def test_jwtauth_that_is_not_a_dict_is_refused_when_read() -> None:
+    with override_settings(JWTAUTH=["USER_MODE", "token"]), pytest.raises(ConfigurationError):
+        app_settings.USER_MODE  # noqa: B018
+    with override_settings(JWTAUTH=None):
+        assert app_settings.USER_MODE == "database"
 
 
 def test_unrelated_setting_changes_keep_the_cache() -> None:

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
+from django.test import override_settings
 from rest_framework import exceptions as drf
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
 from jwtauth import exceptions
 from jwtauth.exceptions import exception_handler, to_api_exception
+from tests.factories import PASSWORD
+from tests.helpers import bearer, log_in
 
 factory = APIRequestFactory()
 
@@ -48,7 +54,152 @@ def test_every_domain_error_has_one_http_error(domain: type, status: int, code: 
 def test_an_untranslatable_domain_error_is_raised_again() -> None:
     with pytest.raises(exceptions.KeyConfigurationError):
         to_api_exception(exceptions.KeyConfigurationError("bad key"))
-    assert render(exceptions.KeyConfigurationError("bad key")) is None
+
+
+MISCONFIGURED = {
+    "error": {
+        "code": "SERVICE_UNAVAILABLE",
+        "message": "The service is unavailable: the server is misconfigured.",
+    }
+}
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        exceptions.KeyConfigurationError("SIGNING_KEY: bad key"),
+        exceptions.ConfigurationError("JWTAUTH['USER_MODE'] must be ..."),
+        ImproperlyConfigured("The cache alias 'missing' is not configured"),
+    ],
+    ids=repr,
+)
+def test_a_configuration_error_is_503_and_logged(
+    error: Exception, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = render(error)
+
+    assert response.status_code == 503
+    assert response.data == MISCONFIGURED
+    (record,) = [record for record in caplog.records if record.name == "jwtauth.exceptions"]
+    assert record.levelname == "ERROR"
+    assert str(error) in record.getMessage()
+    assert record.exc_info is not None
+    assert record.exc_info[1] is error
+
+
+# --- configuration mistakes met by a request: the envelope, never an HTML 500 -----------------
+
+
+def broken(**changes: Any) -> Any:
+    """The test settings with ``changes`` in JWTAUTH; ``None`` removes a key."""
+    jwtauth = {**settings.JWTAUTH, **changes}
+    return override_settings(
+        JWTAUTH={name: value for name, value in jwtauth.items() if value is not None}
+    )
+
+
+def login_request(client: Any, user: Any) -> Any:
+    return client.post(
+        "/auth/login/", {"username": user.username, "password": PASSWORD}, format="json"
+    )
+
+
+def assert_misconfigured(response: Any, caplog: pytest.LogCaptureFixture, cause: str) -> None:
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == MISCONFIGURED
+    logged = [record for record in caplog.records if record.name == "jwtauth.exceptions"]
+    assert [record.levelname for record in logged] == ["ERROR"]
+    assert cause in logged[0].getMessage()
+    assert isinstance(logged[0].exc_info[1], ImproperlyConfigured)  # type: ignore[index]
+
+
+@pytest.mark.django_db
+def test_login_with_a_too_short_secret_key_names_it_in_the_log(
+    client: Any, user: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    with override_settings(SECRET_KEY="sixteen-bytes-!!"), broken(SIGNING_KEY=None):
+        response = login_request(client, user)
+
+    assert_misconfigured(
+        response,
+        caplog,
+        "SECRET_KEY (used because JWTAUTH['SIGNING_KEY'] is not set): the HS256 secret is 16 "
+        "bytes long",
+    )
+
+
+@pytest.mark.django_db
+def test_login_with_an_unusable_signing_key(
+    client: Any, user: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    with broken(ALGORITHM="ES256", SIGNING_KEY="not a pem"):
+        response = login_request(client, user)
+
+    assert_misconfigured(response, caplog, "SIGNING_KEY: the key cannot be used for ES256")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("changes", "cause"),
+    [
+        (
+            {"LOGIN_THROTTLE_RATES": {"ip": "ten/min", "account": "10/min"}},
+            "JWTAUTH['LOGIN_THROTTLE_RATES']['ip'] must be None or a rate",
+        ),
+        ({"CLAIMS_HOOK": "myproject.claims.hook"}, "No module named 'myproject'"),
+        ({"DEFAULT_TRANSPORT": "cookies"}, "JWTAUTH['DEFAULT_TRANSPORT'] must be one of"),
+        ({"THROTTLE_CACHE": "missing"}, "JWTAUTH['THROTTLE_CACHE'] must name a cache alias"),
+        ({"ACCESS_TOKEN_LIFETIME": timedelta(minutes=-15)}, "ACCESS_TOKEN_LIFETIME"),
+    ],
+    ids=lambda value: next(iter(value)) if isinstance(value, dict) else "",
+)
+def test_login_with_a_broken_setting(
+    client: Any, user: Any, caplog: pytest.LogCaptureFixture, changes: dict[str, Any], cause: str
+) -> None:
+    with broken(**changes):
+        response = login_request(client, user)
+
+    assert_misconfigured(response, caplog, cause)
+
+
+@pytest.mark.django_db
+def test_refresh_with_an_unparsable_throttle_rate(
+    client: Any, user: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    tokens = log_in(client, user)
+    with broken(REFRESH_THROTTLE_RATE="5/fortnight"):
+        response = client.post(
+            "/auth/refresh/", {"refreshToken": tokens["refreshToken"]}, format="json"
+        )
+
+    assert_misconfigured(response, caplog, "JWTAUTH['REFRESH_THROTTLE_RATE'] must be None")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("changes", "cause"),
+    [
+        ({"USER_MODE": "tokens"}, "JWTAUTH['USER_MODE'] must be one of 'database', 'token'"),
+        ({"REVOCATION_CACHE": "missing"}, "'missing'"),
+    ],
+    ids=["USER_MODE", "REVOCATION_CACHE"],
+)
+def test_a_protected_view_with_a_broken_setting(
+    client: Any, user: Any, caplog: pytest.LogCaptureFixture, changes: dict[str, Any], cause: str
+) -> None:
+    tokens = log_in(client, user)
+    with broken(**changes):
+        response = client.get("/api/me/", **bearer(tokens))
+
+    assert_misconfigured(response, caplog, cause)
+
+
+def test_the_jwks_with_an_unusable_key(client: Any, caplog: pytest.LogCaptureFixture) -> None:
+    with broken(ALGORITHM="RS256", SIGNING_KEY=None):
+        response = client.get("/auth/.well-known/jwks.json")
+
+    assert_misconfigured(response, caplog, "SIGNING_KEY: no key is configured")
 
 
 @pytest.mark.parametrize(

@@ -581,3 +581,22 @@ def test_logout_by_header_needs_no_csrf_for_the_refresh_cookie(user: Any) -> Non
     response = post(client, "logout/", headers=bearer(tokens))
     assert response.status_code == 204
     assert not Session.objects.live().filter(user=user).exists()
+
+
+@pytest.mark.django_db
+def test_login_with_a_too_short_secret_key_is_503_in_the_envelope(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    user = UserFactory.create()
+    jwtauth = {name: value for name, value in settings.JWTAUTH.items() if name != "SIGNING_KEY"}
+    with override_settings(SECRET_KEY="sixteen-bytes-!!", JWTAUTH=jwtauth):
+        response = Client().post(
+            "/ninja/auth/login/",
+            {"username": user.username, "password": PASSWORD},
+            content_type="application/json",
+        )
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    (record,) = [record for record in caplog.records if record.name == "jwtauth.exceptions"]
+    assert "SECRET_KEY (used because JWTAUTH['SIGNING_KEY'] is not set)" in record.getMessage()

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 import pytest
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, RequestDataTooBig
 from django.db import OperationalError
 from django.http import Http404
 from ninja import NinjaAPI, Schema
@@ -15,7 +15,7 @@ from ninja.errors import Throttled as NinjaThrottled
 from ninja.testing import TestClient
 from rest_framework.exceptions import Throttled
 
-from jwtauth.exceptions import KeyConfigurationError, TokenRevoked
+from jwtauth.exceptions import ConfigurationError, KeyConfigurationError, TokenRevoked
 from jwtauth.ninja import register_exception_handlers
 from jwtauth.ninja.errors import failure
 
@@ -90,9 +90,28 @@ def test_throttling_without_a_wait_has_no_retry_after() -> None:
     assert not response.has_header("Retry-After")
 
 
-def test_key_configuration_errors_are_not_hidden() -> None:
-    with pytest.raises(KeyConfigurationError):
-        api_raising(KeyConfigurationError("bad key")).get("/raise")
+@pytest.mark.parametrize(
+    "exc",
+    [
+        KeyConfigurationError("SIGNING_KEY: bad key"),
+        ConfigurationError("JWTAUTH['USER_MODE'] must be ..."),
+        ImproperlyConfigured("The cache alias 'missing' is not configured"),
+    ],
+    ids=repr,
+)
+def test_configuration_errors_are_503_in_the_envelope_and_logged(
+    exc: Exception, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = api_raising(exc).get("/raise")
+
+    assert response.status_code == 503
+    assert envelope(response) == {
+        "code": "SERVICE_UNAVAILABLE",
+        "message": "The service is unavailable: the server is misconfigured.",
+    }
+    (record,) = [record for record in caplog.records if record.name == "jwtauth.exceptions"]
+    assert record.levelname == "ERROR"
+    assert str(exc) in record.getMessage()
 
 
 @pytest.mark.parametrize(

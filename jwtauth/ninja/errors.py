@@ -5,7 +5,9 @@ error becomes the same ``APIException`` of ``jwtauth.exceptions`` and is
 rendered by the same ``envelope()``. ``register_exception_handlers(api)`` adds
 the handlers to a ``NinjaAPI``, also for Ninja's own errors: no credentials
 (``AuthenticationError``), a body that is not JSON (``HttpError(400)``), a body
-of the wrong shape or types (``ValidationError``), throttling.
+of the wrong shape or types (``ValidationError``), throttling; and a configuration
+mistake (``ImproperlyConfigured``) is 503 ``SERVICE_UNAVAILABLE``, logged, as on
+the DRF side.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 import math
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
@@ -25,10 +27,10 @@ from rest_framework import exceptions as drf
 from ..exceptions import (
     DatabaseUnavailable,
     JWTAuthError,
-    KeyConfigurationError,
     NoToken,
     bearer_challenge,
     envelope,
+    misconfigured,
     to_api_exception,
 )
 
@@ -113,6 +115,8 @@ def _http_error(error: HttpError) -> drf.APIException:
 
 
 def _translate(exc: Exception) -> drf.APIException:
+    if isinstance(exc, ImproperlyConfigured):  # before JWTAuthError: ConfigurationError is both
+        return misconfigured(exc)
     if isinstance(exc, HttpError):
         return _http_error(exc)
     if isinstance(exc, ValidationError):
@@ -135,11 +139,12 @@ def register_exception_handlers(api: NinjaAPI) -> None:
     """Render jwtauth's errors and Ninja's own in jwtauth's envelope on ``api``."""
 
     def handler(request: HttpRequest, exc: Exception | type[Exception]) -> HttpResponse:
-        if isinstance(exc, (type, KeyConfigurationError)):
-            raise exc  # a broken configuration is a 500 and a system check, never a 4xx
+        if isinstance(exc, type):
+            raise exc
         return render(request, _translate(exc), api)
 
     for exception_class in (
+        ImproperlyConfigured,
         HttpError,
         ValidationError,
         JWTAuthError,
