@@ -46,6 +46,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -683,6 +684,20 @@ def uvicorn(database_name: str, workers: int) -> Iterator[str]:
         listener.close()
 
 
+def sample_answer(url: str, token: str | None) -> str:
+    """One more request, to show what the server answers when a load run saw errors."""
+    request = urllib.request.Request(
+        url, headers={"Authorization": f"Bearer {token}"} if token else {}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return f"a request now: {answer.status} {answer.read(500)!r}"
+    except urllib.error.HTTPError as error:
+        return f"a request now: {error.code} {error.read(500)!r}"
+    except OSError as error:
+        return f"a request now: {error!r}"
+
+
 def wrk(url: str, token: str | None, seconds: float, connections: int) -> float:
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s"]
     if token:
@@ -691,7 +706,7 @@ def wrk(url: str, token: str | None, seconds: float, connections: int) -> float:
         [*command, url], capture_output=True, text=True, check=True, timeout=seconds + 30
     ).stdout
     if "Non-2xx" in output or "Socket errors" in output:
-        raise SystemExit(f"wrk saw errors on {url}:\n{output}")
+        raise SystemExit(f"wrk saw errors on {url}:\n{output}\n{sample_answer(url, token)}")
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
     if match is None:
         raise SystemExit(f"cannot read wrk's output:\n{output}")
