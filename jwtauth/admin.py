@@ -101,8 +101,20 @@ def _when(moment: Any) -> str:
     return date_format(timezone.localtime(moment), "DATETIME_FORMAT") if moment else "—"
 
 
+class SessionColumns:
+    """The columns that the sessions list and a user's sessions inline both show."""
+
+    @admin.display(description=_("device"))
+    def device(self, session: Session) -> str:
+        return describe_user_agent(session.user_agent)
+
+    @admin.display(description=_("status"))
+    def status(self, session: Session) -> str:
+        return str(session.status.label)
+
+
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SessionAdmin(SessionColumns, admin.ModelAdmin):  # type: ignore[type-arg]
     # What fits a 1280-px laptop beside the admin's sidebar and the filters, status first;
     # the rest is on the session's page.
     list_display = ("status", "user", "device", "ip_address", "last_used_at")
@@ -157,14 +169,6 @@ class SessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             ),
         ]
         return own + super().get_urls()  # ours first: the default catches "<id>/..."
-
-    @admin.display(description=_("device"))
-    def device(self, session: Session) -> str:
-        return describe_user_agent(session.user_agent)
-
-    @admin.display(description=_("status"))
-    def status(self, session: Session) -> str:
-        return str(session.status.label)
 
     @admin.display(description=_("refresh tokens"))
     def refresh_token_lines(self, session: Session) -> SafeString:
@@ -334,7 +338,7 @@ def _user_change_url(site_name: str, user: Any) -> str | None:
         return None
 
 
-class UserSessionsInline(admin.TabularInline):  # type: ignore[type-arg]
+class UserSessionsInline(SessionColumns, admin.TabularInline):  # type: ignore[type-arg]
     """A user's live sessions on the user's admin page, and a link to revoke them all.
 
     Add it to the ``inlines`` of your user model's admin class.
@@ -356,14 +360,6 @@ class UserSessionsInline(admin.TabularInline):  # type: ignore[type-arg]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Session]:
         return cast(SessionQuerySet, super().get_queryset(request)).live().order_by("-last_used_at")
-
-    @admin.display(description=_("device"))
-    def device(self, session: Session) -> str:
-        return describe_user_agent(session.user_agent)
-
-    @admin.display(description=_("status"))
-    def status(self, session: Session) -> str:
-        return str(session.status.label)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
