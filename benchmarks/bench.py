@@ -1336,6 +1336,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-http", action="store_true")
     parser.add_argument("--no-purge", action="store_true")
     parser.add_argument("--no-uvicorn", action="store_true", help="skip the uvicorn part")
+    parser.add_argument(
+        "--uvicorn-only", action="store_true", help="only uvicorn + wrk (Ninja async), printed"
+    )
     parser.add_argument("--no-pbkdf2", action="store_true")
     parser.add_argument("--http-only", action="store_true", help="only gunicorn + wrk, printed")
     parser.add_argument("--purge-only", action="store_true", help="only the purge, printed")
@@ -1382,6 +1385,14 @@ def main(argv: list[str] | None = None) -> None:
             ops = [op for op in ops if op.key in wanted]
         if args.purge_only:
             print(json.dumps(run_purge(args.purge_rows, args.purge_batch_size), indent=2))
+            return
+        if args.uvicorn_only:
+            data["uvicorn"], _setup = run_uvicorn(
+                test_name, tokens, args.http_rounds, args.http_seconds, args.workers
+            )
+            labels = {op.key: op.label for op in ops}
+            print(_setup)
+            print("\n".join(http_table(data["uvicorn"], labels, NINJA_PAIRS, "ninja_floor_async")))
             return
         if args.http_only:
             data["http"], _setup = run_http(
