@@ -79,7 +79,11 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'example.sqlite3'}", conn_max_age=60
+        default=f"sqlite:///{BASE_DIR / 'example.sqlite3'}",
+        # Persistent connections under WSGI; asgi.py sets 0, as Django's docs ask for ASGI,
+        # where each request's sync work runs in a thread of its own and a kept connection
+        # would outlive it until PostgreSQL runs out of connections.
+        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -45,7 +45,11 @@ TEMPLATES: list[dict[str, object]] = []
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jwtauth")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
-_database = dj_database_url.parse(DATABASE_URL, conn_max_age=600)
+# Persistent connections under gunicorn; asgi.py sets 0 for uvicorn, as Django's docs ask
+# for ASGI (a kept connection would outlive its request's thread).
+_database = dj_database_url.parse(
+    DATABASE_URL, conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "600"))
+)
 _database["TEST"] = {"NAME": f"bench_{_database['NAME']}"}
 if os.environ.get("BENCH_DATABASE_NAME"):  # the gunicorn servers join the benchmark's database
     _database["NAME"] = os.environ["BENCH_DATABASE_NAME"]
