@@ -14,6 +14,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import InvalidCacheBackendError, caches
 from django.core.checks import CheckMessage, Error, Warning
+from django.utils.translation import gettext as _
 
 from .conf import DEFAULTS, RULES, app_settings, setting_problem, unknown_setting_hint
 from .exceptions import ConfigurationError, KeyConfigurationError
@@ -61,8 +62,10 @@ def check_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     if algorithm not in SUPPORTED_ALGORITHMS:
         return [
             Error(
-                f"JWTAUTH['ALGORITHM'] is {algorithm!r}, which jwtauth does not support.",
-                hint="Use one of: " + ", ".join(sorted(SUPPORTED_ALGORITHMS)) + ".",
+                _("JWTAUTH['ALGORITHM'] is %(algorithm)r, which jwtauth does not support.")
+                % {"algorithm": algorithm},
+                hint=_("Use one of: %(algorithms)s.")
+                % {"algorithms": ", ".join(sorted(SUPPORTED_ALGORITHMS))},
                 id="jwtauth.E002",
             )
         ]
@@ -71,12 +74,16 @@ def check_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
         if signs_with_secret_key():
             messages.append(
                 Warning(
-                    "JWTAUTH['SIGNING_KEY'] is not set: access tokens are signed with SECRET_KEY.",
-                    hint=(
-                        "Set JWTAUTH['SIGNING_KEY'] to a random secret of its own (at least "
-                        f"{HMAC_MIN_BYTES[algorithm]} bytes), so rotating SECRET_KEY and "
-                        "leaking it are separate events."
+                    _(
+                        "JWTAUTH['SIGNING_KEY'] is not set: access tokens are signed with "
+                        "SECRET_KEY."
                     ),
+                    hint=_(
+                        "Set JWTAUTH['SIGNING_KEY'] to a random secret of its own (at least "
+                        "%(minimum)d bytes), so rotating SECRET_KEY and leaking it are separate "
+                        "events."
+                    )
+                    % {"minimum": HMAC_MIN_BYTES[algorithm]},
                     id="jwtauth.W001",
                 )
             )
@@ -86,19 +93,28 @@ def check_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
         except KeyConfigurationError:
             length = minimum  # unreadable: E003 below says why
         if length < minimum:
-            if signs_with_secret_key():
-                key = "SECRET_KEY, which signs the access tokens because JWTAUTH['SIGNING_KEY'] "
-                key += "is not set,"
-            else:
-                key = "JWTAUTH['SIGNING_KEY']"
+            too_short = (
+                _(
+                    "SECRET_KEY, which signs the access tokens because JWTAUTH['SIGNING_KEY'] is "
+                    "not set, is %(length)d bytes long; %(algorithm)s needs at least %(minimum)d."
+                )
+                if signs_with_secret_key()
+                else _(
+                    "JWTAUTH['SIGNING_KEY'] is %(length)d bytes long; %(algorithm)s needs at "
+                    "least %(minimum)d."
+                )
+            )
             messages.append(
                 Error(
-                    f"{key} is {length} bytes long; {algorithm} needs at least {minimum}.",
-                    hint=(
-                        f"Set JWTAUTH['SIGNING_KEY'] to a random secret of at least {minimum} "
-                        'bytes; generate one with: python -c "import secrets; '
-                        'print(secrets.token_urlsafe(48))"'
-                    ),
+                    too_short % {"length": length, "algorithm": algorithm, "minimum": minimum},
+                    hint=_(
+                        "Set JWTAUTH['SIGNING_KEY'] to a random secret of at least %(minimum)d "
+                        "bytes; generate one with: %(command)s"
+                    )
+                    % {
+                        "minimum": minimum,
+                        "command": 'python -c "import secrets; print(secrets.token_urlsafe(48))"',
+                    },
                     id="jwtauth.E001",
                 )
             )
@@ -108,12 +124,13 @@ def check_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     except KeyConfigurationError as exc:
         messages.append(
             Error(
-                f"The jwtauth keys cannot be used: {exc}",
-                hint=(
-                    f"For {algorithm}, set JWTAUTH['SIGNING_KEY'] to a PEM private key of the "
+                _("The jwtauth keys cannot be used: %(reason)s") % {"reason": exc},
+                hint=_(
+                    "For %(algorithm)s, set JWTAUTH['SIGNING_KEY'] to a PEM private key of the "
                     "matching type, and give every JWTAUTH['VERIFYING_KEYS'] entry a usable "
                     "public key."
-                ),
+                )
+                % {"algorithm": algorithm},
                 id="jwtauth.E003",
             )
         )
@@ -127,9 +144,11 @@ def check_cookies(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
         return []
     return [
         Warning(
-            "JWTAUTH['COOKIE_SECURE'] is off while DEBUG is off: token cookies may travel "
-            "over plain HTTP.",
-            hint="Set JWTAUTH['COOKIE_SECURE'] = True (the default) and serve over HTTPS.",
+            _(
+                "JWTAUTH['COOKIE_SECURE'] is off while DEBUG is off: token cookies may travel "
+                "over plain HTTP."
+            ),
+            hint=_("Set JWTAUTH['COOKIE_SECURE'] = True (the default) and serve over HTTPS."),
             id="jwtauth.W002",
         )
     ]
@@ -227,8 +246,11 @@ def check_revocation_cache(app_configs: Any = None, **kwargs: Any) -> list[Check
     if config is None:
         return [
             Error(
-                f"JWTAUTH['REVOCATION_CACHE'] is {alias!r}, which is not a key of CACHES.",
-                hint="Name a cache alias defined in CACHES (a django-redis cache in production).",
+                _("JWTAUTH['REVOCATION_CACHE'] is %(alias)r, which is not a key of CACHES.")
+                % {"alias": alias},
+                hint=_(
+                    "Name a cache alias defined in CACHES (a django-redis cache in production)."
+                ),
                 id="jwtauth.E004",
             )
         ]
@@ -237,9 +259,12 @@ def check_revocation_cache(app_configs: Any = None, **kwargs: Any) -> list[Check
     if backend in _PROCESS_LOCAL_BACKENDS and not settings.DEBUG:
         messages.append(
             Warning(
-                f"The revocation cache {alias!r} uses {backend.rsplit('.', 1)[-1]}: a logout "
-                "in one process is not seen by the others, so revoked tokens stay valid there.",
-                hint=(
+                _(
+                    "The revocation cache %(alias)r uses %(backend)s: a logout in one process "
+                    "is not seen by the others, so revoked tokens stay valid there."
+                )
+                % {"alias": alias, "backend": backend.rsplit(".", 1)[-1]},
+                hint=_(
                     "Point JWTAUTH['REVOCATION_CACHE'] at a shared cache, such as "
                     "django_redis.cache.RedisCache."
                 ),
@@ -249,9 +274,12 @@ def check_revocation_cache(app_configs: Any = None, **kwargs: Any) -> list[Check
     if backend.startswith(_DJANGO_REDIS_BACKEND_PREFIX) and ignores_errors(alias):
         messages.append(
             Warning(
-                f"The revocation cache {alias!r} ignores Redis errors: when Redis is down, "
-                "revoked tokens are silently accepted and logouts silently lost.",
-                hint=(
+                _(
+                    "The revocation cache %(alias)r ignores Redis errors: when Redis is down, "
+                    "revoked tokens are silently accepted and logouts silently lost."
+                )
+                % {"alias": alias},
+                hint=_(
                     "Remove IGNORE_EXCEPTIONS (and DJANGO_REDIS_IGNORE_EXCEPTIONS) for this "
                     "cache, or give jwtauth a cache alias of its own. To fail open on "
                     "purpose, set JWTAUTH['REVOCATION_FAIL_OPEN'] = True, which logs."
@@ -294,10 +322,13 @@ def check_redis_eviction(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
         return []
     return [
         Warning(
-            f"The Redis behind the revocation cache {app_settings.REVOCATION_CACHE!r} has "
-            f"maxmemory-policy {policy}: under memory pressure it may evict revocation "
-            "entries, and revoked tokens would be accepted again.",
-            hint=(
+            _(
+                "The Redis behind the revocation cache %(alias)r has maxmemory-policy "
+                "%(policy)s: under memory pressure it may evict revocation entries, and "
+                "revoked tokens would be accepted again."
+            )
+            % {"alias": app_settings.REVOCATION_CACHE, "policy": policy},
+            hint=_(
                 "Use maxmemory-policy noeviction (a full Redis then refuses writes and jwtauth "
                 "fails closed), ideally on a Redis or database of its own for revocation."
             ),

@@ -22,6 +22,7 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from jwt.algorithms import Algorithm, get_default_algorithms
 
 from .conf import app_settings
@@ -93,10 +94,13 @@ def read_key_source(source: KeySource, *, what: str) -> bytes:
                     raw = key_file.read()
             except (OSError, TypeError, ValueError) as exc:
                 raise KeyConfigurationError(
-                    f"{what}: cannot read the key file {path!r}: {exc}"
+                    _("%(what)s: cannot read the key file %(path)r: %(reason)s")
+                    % {"what": what, "path": path, "reason": exc}
                 ) from exc
             if not raw.strip():
-                raise KeyConfigurationError(f"{what}: the key file {path!r} is empty.")
+                raise KeyConfigurationError(
+                    _("%(what)s: the key file %(path)r is empty.") % {"what": what, "path": path}
+                )
             # An editor's or `echo`'s final newline is not part of an HMAC secret.
             return raw.rstrip(b"\r\n")
         if set(source) == {"env"}:
@@ -104,30 +108,48 @@ def read_key_source(source: KeySource, *, what: str) -> bytes:
             value = os.environ.get(name) if isinstance(name, str) else None
             if not value:
                 raise KeyConfigurationError(
-                    f"{what}: the environment variable {name!r} is not set or empty."
+                    _("%(what)s: the environment variable %(name)r is not set or empty.")
+                    % {"what": what, "name": name}
                 )
             return value.encode("utf-8")
         raise KeyConfigurationError(
-            f'{what}: a key source must be the key text, {{"file": "/path"}} or '
-            f'{{"env": "VARIABLE"}}, not a mapping with keys {sorted(source)!r}.'
+            _(
+                "%(what)s: a key source must be the key text, %(file)s or %(env)s, not a "
+                "mapping with keys %(keys)r."
+            )
+            % {
+                "what": what,
+                "file": '{"file": "/path"}',
+                "env": '{"env": "VARIABLE"}',
+                "keys": sorted(source),
+            }
         )
     if isinstance(source, str) and source:
         return source.encode("utf-8")
     if isinstance(source, bytes) and source:
         return source
     if source is None or source in ("", b""):
-        raise KeyConfigurationError(f"{what}: no key is configured.")
+        raise KeyConfigurationError(_("%(what)s: no key is configured.") % {"what": what})
     raise KeyConfigurationError(
-        f"{what}: a key must be text, bytes, {{'file': ...}} or {{'env': ...}}, "
-        f"not {type(source).__name__}."
+        _("%(what)s: a key must be text, bytes, %(file)s or %(env)s, not %(type)s.")
+        % {
+            "what": what,
+            "file": "{'file': ...}",
+            "env": "{'env': ...}",
+            "type": type(source).__name__,
+        }
     )
 
 
 def _implementation(algorithm: Any, what: str) -> Algorithm:
     if not isinstance(algorithm, str) or algorithm not in SUPPORTED_ALGORITHMS:
         raise KeyConfigurationError(
-            f"{what}: unsupported algorithm {algorithm!r}; "
-            f"choose one of {', '.join(sorted(SUPPORTED_ALGORITHMS))}."
+            _("%(what)s: unsupported algorithm %(algorithm)r; choose one of %(algorithms)s.")
+            % {
+                "what": what,
+                "algorithm": algorithm,
+                "algorithms": ", ".join(sorted(SUPPORTED_ALGORITHMS)),
+            }
         )
     return get_default_algorithms()[algorithm]
 
@@ -147,33 +169,51 @@ def load_key(
     """
     implementation = _implementation(algorithm, what)
     if kid is not None and (not isinstance(kid, str) or not kid):
-        raise KeyConfigurationError(f"{what}: a kid must be a non-empty string, not {kid!r}.")
+        raise KeyConfigurationError(
+            _("%(what)s: a kid must be a non-empty string, not %(kid)r.")
+            % {"what": what, "kid": kid}
+        )
     raw = read_key_source(source, what=what)
     try:
         prepared = implementation.prepare_key(raw)
     except Exception as exc:  # PyJWT and cryptography raise many types here
+        message = (
+            _("%(what)s: the key cannot be used for %(algorithm)s (%(reason)s). Give the secret.")
+            if algorithm in HMAC_ALGORITHMS
+            else _(
+                "%(what)s: the key cannot be used for %(algorithm)s (%(reason)s). Give a PEM key."
+            )
+        )
         raise KeyConfigurationError(
-            f"{what}: the key cannot be used for {algorithm} ({exc}). "
-            f"{'Give the secret' if algorithm in HMAC_ALGORITHMS else 'Give a PEM key'}."
+            message % {"what": what, "algorithm": algorithm, "reason": exc}
         ) from exc
     if algorithm in HMAC_ALGORITHMS:
         minimum = HMAC_MIN_BYTES[algorithm]
         if len(prepared) < minimum:
             raise KeyConfigurationError(
-                f"{what}: the {algorithm} secret is {len(prepared)} bytes long; "
-                f"at least {minimum} random bytes are required (RFC 7518 §3.2)."
+                _(
+                    "%(what)s: the %(algorithm)s secret is %(length)d bytes long; at least "
+                    "%(minimum)d random bytes are required (RFC 7518 §3.2)."
+                )
+                % {
+                    "what": what,
+                    "algorithm": algorithm,
+                    "length": len(prepared),
+                    "minimum": minimum,
+                }
             )
         secret_jwk = json.loads(implementation.to_jwk(prepared))
         return Key(kid or jwk_thumbprint(secret_jwk)[:16], algorithm, prepared, implementation)
     if algorithm in RSA_ALGORITHMS and prepared.key_size < RSA_MIN_BITS:
         raise KeyConfigurationError(
-            f"{what}: the RSA key has {prepared.key_size} bits; "
-            f"at least {RSA_MIN_BITS} are required."
+            _("%(what)s: the RSA key has %(bits)d bits; at least %(minimum)d are required.")
+            % {"what": what, "bits": prepared.key_size, "minimum": RSA_MIN_BITS}
         )
     is_private = hasattr(prepared, "public_key")
     if private and not is_private:
         raise KeyConfigurationError(
-            f"{what}: the {algorithm} signing key must be a private key, not a public one."
+            _("%(what)s: the %(algorithm)s signing key must be a private key, not a public one.")
+            % {"what": what, "algorithm": algorithm}
         )
     public = prepared.public_key() if is_private else prepared
     public_jwk: dict[str, Any] = json.loads(implementation.to_jwk(public))
@@ -213,7 +253,8 @@ def _verifying_entry(index: int, entry: Any) -> Key:
     what = f"VERIFYING_KEYS[{index}]"
     if not isinstance(entry, Mapping) or "key" not in entry or "algorithm" not in entry:
         raise KeyConfigurationError(
-            f'{what}: each entry must be a dict {{"kid", "algorithm", "key"}}, not {entry!r}.'
+            _("%(what)s: each entry must be a dict %(members)s, not %(entry)r.")
+            % {"what": what, "members": '{"kid", "algorithm", "key"}', "entry": entry}
         )
     return load_key(entry["algorithm"], entry["key"], entry.get("kid"), private=False, what=what)
 
@@ -248,7 +289,8 @@ def key_ring() -> KeyRing:
         known = verifying.setdefault(extra.kid, extra)
         if not _same_key(known, extra):
             raise KeyConfigurationError(
-                f"VERIFYING_KEYS[{index}]: the kid {extra.kid!r} already names another key."
+                _("%(what)s: the kid %(kid)r already names another key.")
+                % {"what": f"VERIFYING_KEYS[{index}]", "kid": extra.kid}
             )
     published = [key.public_jwk for key in verifying.values() if key.public_jwk is not None]
     return KeyRing(signing=signing, verifying=verifying, jwks={"keys": published})

@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from jwtauth._keygen import generate_key, settings_snippet
 from jwtauth.keys import SUPPORTED_ALGORITHMS
 
 
 class Command(BaseCommand):
-    help = (
+    # Lazy: translated when --help prints it, in the language then active.
+    help = gettext_lazy(  # type: ignore[assignment]
         "Generate a new signing key (private key PEM, or an HMAC secret) and print it with "
         "its kid and the JWTAUTH settings that publish it and then sign with it."
     )
@@ -21,7 +24,8 @@ class Command(BaseCommand):
             "--algorithm",
             default="ES256",
             choices=sorted(SUPPORTED_ALGORITHMS),
-            help="Signing algorithm of the new key (default: ES256).",
+            help=_("Signing algorithm of the new key (default: %(default)s).")
+            % {"default": "ES256"},
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -6,6 +6,8 @@ import argparse
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from jwtauth.purge import DEFAULT_BATCH_SIZE, PurgeResult, purge_expired_tokens
 
@@ -16,24 +18,30 @@ def _batch_size(value: str) -> int:
     except ValueError:
         size = 0
     if size < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {value!r}")
+        raise argparse.ArgumentTypeError(
+            _("must be a whole number of at least 1, not %(value)r") % {"value": value}
+        )
     return size
 
 
 class Command(BaseCommand):
-    help = "Delete expired sessions and refresh tokens, in small batches; safe to run from cron."
+    # Lazy: translated when --help prints it, in the language then active.
+    help = gettext_lazy(  # type: ignore[assignment]
+        "Delete expired sessions and refresh tokens, in small batches; safe to run from cron."
+    )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
             "--dry-run",
             action="store_true",
-            help="Count what would be deleted; delete nothing.",
+            help=_("Count what would be deleted; delete nothing."),
         )
         parser.add_argument(
             "--batch-size",
             type=_batch_size,
             default=DEFAULT_BATCH_SIZE,
-            help=f"Rows deleted per transaction (default {DEFAULT_BATCH_SIZE}).",
+            help=_("Rows deleted per transaction (default %(default)d).")
+            % {"default": DEFAULT_BATCH_SIZE},
         )
 
     def handle(self, *args: Any, dry_run: bool, batch_size: int, **options: Any) -> None:
@@ -45,13 +53,26 @@ class Command(BaseCommand):
 
     def _progress(self, result: PurgeResult) -> None:
         self.stdout.write(
-            f"  ... {result.sessions} sessions, {result.refresh_tokens} refresh tokens so far"
+            "  ... "
+            + _("%(sessions)d sessions, %(refresh_tokens)d refresh tokens so far")
+            % {"sessions": result.sessions, "refresh_tokens": result.refresh_tokens}
         )
 
     @staticmethod
     def _summary(result: PurgeResult) -> str:
-        verb = "Would delete" if result.dry_run else "Deleted"
+        counts = {"sessions": result.sessions, "refresh_tokens": result.refresh_tokens}
+        if result.dry_run:
+            return (
+                _(
+                    "Would delete %(sessions)d expired session(s) and %(refresh_tokens)d expired "
+                    "refresh token(s)."
+                )
+                % counts
+            )
         return (
-            f"{verb} {result.sessions} expired session(s) and "
-            f"{result.refresh_tokens} expired refresh token(s)."
+            _(
+                "Deleted %(sessions)d expired session(s) and %(refresh_tokens)d expired "
+                "refresh token(s)."
+            )
+            % counts
         )
