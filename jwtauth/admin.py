@@ -35,13 +35,13 @@ from django.utils.translation import gettext_lazy as _
 
 from . import sessions
 from .claims import email_field_name
-from .models import Session, SessionQuerySet, SessionStatus
-
-# The statuses an operator reads, translated: a session's, and a refresh token's "rotated".
-_TOKEN_STATUS_LABELS = {
-    **{status.value: status.label for status in SessionStatus},
-    "rotated": _("rotated"),
-}
+from .models import (
+    REFRESH_TOKEN_STATUS_LABELS,
+    REVOKE_REASON_LABELS,
+    Session,
+    SessionQuerySet,
+    SessionStatus,
+)
 
 _BROWSERS = (
     # Order matters: Edge and Opera say "Chrome" too, Chrome says "Safari".
@@ -97,6 +97,27 @@ class SessionStatusFilter(admin.SimpleListFilter):
         return cast(SessionQuerySet, queryset).with_status(value)
 
 
+class RevokeReasonFilter(admin.SimpleListFilter):
+    title = _("revoke reason")
+    parameter_name = "revoke_reason"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        # The reasons present, as the field's own filter would list them, but labelled.
+        present = (
+            model_admin.get_queryset(request)
+            .exclude(revoke_reason="")
+            .order_by("revoke_reason")
+            .values_list("revoke_reason", flat=True)
+            .distinct()
+        )
+        return [(reason, REVOKE_REASON_LABELS.get(reason, reason)) for reason in present]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value():
+            return queryset.filter(revoke_reason=self.value())
+        return queryset
+
+
 def _when(moment: Any) -> str:
     return date_format(timezone.localtime(moment), "DATETIME_FORMAT") if moment else "—"
 
@@ -122,7 +143,7 @@ class SessionAdmin(SessionColumns, admin.ModelAdmin):  # type: ignore[type-arg]
     list_select_related = ("user",)
     list_filter = (
         SessionStatusFilter,
-        "revoke_reason",
+        RevokeReasonFilter,
         "created_at",
         "last_used_at",
         "expires_at",
@@ -139,7 +160,7 @@ class SessionAdmin(SessionColumns, admin.ModelAdmin):  # type: ignore[type-arg]
         "last_used_at",
         "expires_at",
         "revoked_at",
-        "revoke_reason",
+        "revoke_reason_label",
         "user_agent",
         "ip_address",
         "refresh_token_lines",
@@ -170,6 +191,11 @@ class SessionAdmin(SessionColumns, admin.ModelAdmin):  # type: ignore[type-arg]
         ]
         return own + super().get_urls()  # ours first: the default catches "<id>/..."
 
+    @admin.display(description=_("revoke reason"))
+    def revoke_reason_label(self, session: Session) -> str:
+        reason = session.revoke_reason
+        return str(REVOKE_REASON_LABELS.get(reason, reason))
+
     @admin.display(description=_("refresh tokens"))
     def refresh_token_lines(self, session: Session) -> SafeString:
         """One line per refresh token, oldest first: issued, used (rotated), status."""
@@ -182,7 +208,7 @@ class SessionAdmin(SessionColumns, admin.ModelAdmin):  # type: ignore[type-arg]
                 (
                     _when(token.created_at),
                     _when(used.get(token.generation)),
-                    _TOKEN_STATUS_LABELS[token.status],
+                    REFRESH_TOKEN_STATUS_LABELS[token.status],
                     _when(token.expires_at),
                 )
                 for token in tokens

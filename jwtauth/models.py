@@ -12,19 +12,41 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 # What a session keeps of the client's User-Agent header.
 USER_AGENT_LENGTH = 512
 
+# What an operator reads for the status of a refresh token: a context of its own, since
+# a session and a token differ in gender in many languages (SessionStatus has its labels).
+REFRESH_TOKEN_STATUS_LABELS = {
+    "active": pgettext_lazy("refresh token status", "active"),
+    "rotated": pgettext_lazy("refresh token status", "rotated"),
+    "revoked": pgettext_lazy("refresh token status", "revoked"),
+    "expired": pgettext_lazy("refresh token status", "expired"),
+}
+
+# What an operator reads for a session's ``revoke_reason``; the stored value is the key.
+REVOKE_REASON_LABELS = {
+    "logout": _("logged out"),
+    "logout_all": _("logged out everywhere"),
+    "api": _("revoked by its user"),
+    "admin": _("revoked in the admin"),
+    "reuse": _("refresh token reused"),
+    "session_limit": _("too many sessions"),
+    "password_change": _("password changed"),
+    "deactivated": _("user deactivated"),
+    "deleted": _("user deleted"),
+}
+
 
 class SessionStatus(models.TextChoices):
     """A session's status: ``Session.status`` in Python, ``with_status()`` in a query."""
 
-    ACTIVE = "active", _("active")
-    REVOKED = "revoked", _("revoked")
-    EXPIRED = "expired", _("expired")
+    ACTIVE = "active", pgettext_lazy("session status", "active")
+    REVOKED = "revoked", pgettext_lazy("session status", "revoked")
+    EXPIRED = "expired", pgettext_lazy("session status", "expired")
 
 
 class SessionQuerySet(models.QuerySet["Session"]):
