@@ -12,6 +12,7 @@ from django.test import override_settings
 
 from jwtauth._keygen import generate_key, settings_snippet, signing_settings, verifying_entry
 from jwtauth.keys import key_ring, load_key
+from jwtauth.management.commands.jwtauth_keygen import Command as KeygenCommand
 from jwtauth.tokens import decode_access_token, encode_access_token
 from tests.factories import UserFactory
 from tests.keypairs import jwtauth_settings
@@ -113,3 +114,11 @@ def test_a_generated_key_signs_tokens() -> None:
         user: Any = UserFactory()
         issued = encode_access_token(user, "s")
         assert decode_access_token(issued.token)["sid"] == "s"
+
+
+def test_command_help_speaks_the_language_of_the_settings() -> None:
+    with override_settings(LANGUAGE_CODE="nl"):
+        help_text = KeygenCommand().create_parser("manage.py", "jwtauth_keygen").format_help()
+
+    assert "Genereert een nieuwe ondertekeningssleutel" in help_text
+    assert "(standaard: ES256)" in help_text

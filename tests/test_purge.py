@@ -14,10 +14,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from jwtauth import sessions
+from jwtauth.management.commands.purge_expired_tokens import Command as PurgeCommand
 from jwtauth.models import RefreshToken, Session
 from jwtauth.purge import GRACE, PurgeResult, purge_expired_tokens
 from tests.factories import UserFactory
@@ -209,6 +211,18 @@ def test_command_batch_size_and_progress(world: dict[str, Any]) -> None:
 def test_command_is_quiet_at_verbosity_0(world: dict[str, Any]) -> None:
     assert run("--verbosity", "0") == ""
     assert Session.objects.count() == 3
+
+
+def test_command_speaks_the_language_of_the_settings(world: dict[str, Any]) -> None:
+    with override_settings(LANGUAGE_CODE="de"):
+        output = run("--dry-run")
+        help_text = PurgeCommand().create_parser("manage.py", "purge_expired_tokens").format_help()
+
+    assert output == (
+        "Es würden 3 abgelaufene Sitzung(en) und 7 abgelaufene(s) Aktualisierungstoken gelöscht.\n"
+    )
+    assert "Löscht abgelaufene Sitzungen" in help_text
+    assert "Zählt, was gelöscht würde" in help_text
 
 
 @pytest.mark.parametrize("size", ["0", "-5", "ten", "1.5"])

@@ -6,18 +6,23 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop
 
 from jwtauth._keygen import generate_key, settings_snippet
 from jwtauth.keys import SUPPORTED_ALGORITHMS
 
 
 class Command(BaseCommand):
-    # Lazy: translated when --help prints it, in the language then active.
-    help = gettext_lazy(  # type: ignore[assignment]
+    # Marked here, translated when the parser is built: argparse takes no lazy strings.
+    help = gettext_noop(
         "Generate a new signing key (private key PEM, or an HMAC secret) and print it with "
         "its kid and the JWTAUTH settings that publish it and then sign with it."
     )
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.description = _(self.help)
+        return parser
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop
 
 from jwtauth.purge import DEFAULT_BATCH_SIZE, PurgeResult, purge_expired_tokens
 
@@ -25,10 +25,15 @@ def _batch_size(value: str) -> int:
 
 
 class Command(BaseCommand):
-    # Lazy: translated when --help prints it, in the language then active.
-    help = gettext_lazy(  # type: ignore[assignment]
+    # Marked here, translated when the parser is built: argparse takes no lazy strings.
+    help = gettext_noop(
         "Delete expired sessions and refresh tokens, in small batches; safe to run from cron."
     )
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.description = _(self.help)
+        return parser
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
