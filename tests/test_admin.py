@@ -427,3 +427,39 @@ def test_a_projects_own_user_admin_is_left_alone() -> None:
 
     assert type(site.get_model_admin(get_user_model())) is ProjectUserAdmin
     assert not empty.is_registered(get_user_model())
+
+
+def test_revoke_reasons_are_shown_and_filtered_by_their_labels(
+    admin_client: Client, user: Any
+) -> None:
+    logged_out = sessions.start_session(user).session
+    by_admin = sessions.start_session(user).session
+    custom = sessions.start_session(user).session
+    sessions.revoke_sessions([logged_out.pk], reason="logout")
+    sessions.revoke_sessions([by_admin.pk], reason="admin")
+    sessions.revoke_sessions([custom.pk], reason="fraud_team")
+
+    page = admin_client.get(CHANGELIST).content.decode()
+    filtered = admin_client.get(CHANGELIST, {"revoke_reason": "logout"})
+
+    assert ">logged out<" in page
+    assert ">revoked in the admin<" in page
+    assert ">fraud_team<" in page  # a reason of the project's own, shown as stored
+    assert "?revoke_reason=logout" in page
+    assert listed(filtered) == {logged_out.sid}
+    assert ">logged out<" in admin_client.get(change_url(logged_out)).content.decode()
+
+
+def test_the_admin_speaks_the_operators_language(admin_client: Client, issued: Any) -> None:
+    sessions.rotate(issued.refresh)
+
+    changelist = admin_client.get(CHANGELIST, headers={"Accept-Language": "de"}).content.decode()
+    change = admin_client.get(
+        change_url(issued.session), headers={"Accept-Language": "fr"}
+    ).content.decode()
+
+    assert "Ausgewählte Sitzungen widerrufen" in changelist
+    assert ">aktiv<" in changelist
+    assert ">Benutzer<" in changelist
+    for label in (">actif<", ">remplacé<", "Jetons de rafraîchissement"):
+        assert label in change
