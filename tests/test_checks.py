@@ -416,6 +416,22 @@ def test_w002_insecure_cookies_in_production() -> None:
     assert messages[0].hint
 
 
+def test_check_messages_speak_the_language_of_the_settings() -> None:
+    with (
+        jwtauth(COOKIE_SECURE=False),
+        override_settings(DEBUG=False, LANGUAGE_CODE="de"),
+    ):
+        (message,) = checks.check_cookies()
+    with jwtauth(SIGNING_KEY="too-short"), override_settings(LANGUAGE_CODE="ja"):
+        (short,) = checks.check_keys()
+
+    assert message.id == "jwtauth.W002"
+    assert message.msg.startswith("JWTAUTH['COOKIE_SECURE'] ist aus, obwohl DEBUG aus ist")
+    assert "(die Voreinstellung)" in str(message.hint)
+    assert short.id == "jwtauth.E001"
+    assert short.msg == "HS256 の署名鍵は 9 バイトです。32 バイト以上必要です。"
+
+
 def test_w002_silent_when_debugging_or_secure() -> None:
     with jwtauth(COOKIE_SECURE=False), override_settings(DEBUG=True):
         assert checks.check_cookies() == []

@@ -268,6 +268,18 @@ def test_empty_key_file_is_refused(tmp_path: Path) -> None:
         read_key_source({"file": str(path)}, what="SIGNING_KEY")
 
 
+def test_key_errors_speak_the_language_of_the_settings(tmp_path: Path) -> None:
+    path = tmp_path / "empty.pem"
+    path.write_text("\n")
+    with (
+        override_settings(LANGUAGE_CODE="es"),
+        pytest.raises(KeyConfigurationError) as raised,
+    ):
+        read_key_source({"file": str(path)}, what="SIGNING_KEY")
+
+    assert str(raised.value) == f"SIGNING_KEY: el archivo de clave {str(path)!r} está vacío."
+
+
 def test_empty_environment_variable_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JWTAUTH_TEST_KEY", "")
     with pytest.raises(KeyConfigurationError, match="JWTAUTH_TEST_KEY"):
