@@ -46,7 +46,7 @@ class LoginSerializer(serializers.Serializer[Any]):
         given = [name for name in identifiers if attrs.get(name)]
         if len(given) != 1:
             raise serializers.ValidationError(
-                _("Give exactly one of %(fields)s.") % {"fields": " or ".join(sorted(identifiers))}
+                _("Give exactly one of: %(fields)s.") % {"fields": ", ".join(sorted(identifiers))}
             )
         return attrs
 
