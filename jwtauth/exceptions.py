@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -210,6 +211,13 @@ def _message(exc: exceptions.APIException, code: str) -> str:
     return str(detail)
 
 
+def _challenge_description(exc: exceptions.APIException) -> str:
+    # RFC 6750 §3: error_description is printable ASCII for the client's developer, so it
+    # stays English whatever language the envelope's message is in.
+    with translation.override(None):
+        return str(exc.default_detail)
+
+
 def error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message}
     if fields is not None:
@@ -228,8 +236,8 @@ def bearer_challenge(exc: exceptions.APIException, base: str) -> str:
     """The ``WWW-Authenticate`` value: ``base``, with RFC 6750's ``error`` where ``exc`` has one."""
     bearer_error = getattr(exc, "bearer_error", None)
     if bearer_error and base.startswith("Bearer"):
-        message = _message(exc, error_code(exc))
-        return f'{base}, error="{bearer_error}", error_description="{message}"'
+        description = _challenge_description(exc)
+        return f'{base}, error="{bearer_error}", error_description="{description}"'
     return base
 
 
