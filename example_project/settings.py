@@ -51,6 +51,8 @@ MIDDLEWARE = [
     # from STATIC_ROOT after collectstatic, or straight from the apps in DEBUG.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of jwtauth's error messages and of the admin, from Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -134,6 +136,22 @@ JWTAUTH = {
 }
 
 LANGUAGE_CODE = "en-us"
+# English and the languages jwtauth ships translations for.
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("it", "Italiano"),
+    ("ja", "日本語"),
+    ("ko", "한국어"),
+    ("nl", "Nederlands"),
+    ("pl", "Polski"),
+    ("pt-br", "Português (Brasil)"),
+    ("ru", "Русский"),
+    ("tr", "Türkçe"),
+    ("zh-hans", "简体中文"),
+]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
