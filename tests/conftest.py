@@ -1,8 +1,9 @@
 """Shared fixtures, and the rule about services: in CI they must be there.
 
 Outside CI, tests marked ``postgres`` or ``redis`` are skipped when
-``DATABASE_URL`` / ``REDIS_URL`` are not set, and the run says so at the end.
-In CI (``CI`` set) a missing or unreachable service stops the run with an error.
+``DATABASE_URL`` / ``REDIS_URL`` are not set, and the run says so at the end;
+so are ``browser`` tests without Chromium and ``gettext`` tests without msgfmt.
+In CI (``CI`` set) a missing or unreachable service or tool stops the run with an error.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import connections, router
 from django.test import TestCase
+from django.utils import translation
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
 from rest_framework.test import APIClient
 
@@ -90,6 +92,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: needs a real PostgreSQL (DATABASE_URL)")
     config.addinivalue_line("markers", "redis: needs a real Redis (REDIS_URL)")
     config.addinivalue_line("markers", f"browser: drives a real Chromium ({CHROMIUM})")
+    config.addinivalue_line("markers", "gettext: needs GNU gettext's tools (msgfmt, xgettext)")
     if not config.getoption("liveserver", None):
         # The browser tests' server is 127.0.0.1, so `localhost` can play another site.
         config.option.liveserver = "127.0.0.1"
@@ -108,6 +111,8 @@ def pytest_configure(config: pytest.Config) -> None:
         problems.append(f"Redis at REDIS_URL is unreachable: {error}")
     if not os.path.exists(CHROMIUM):
         problems.append(f"Chromium must be installed at {CHROMIUM} in CI")
+    if not shutil.which("msgfmt"):
+        problems.append("GNU gettext (msgfmt) must be installed in CI")
     if problems:
         pytest.exit("CI needs its services: " + "; ".join(problems), returncode=3)
 
@@ -121,6 +126,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL"))
         if "browser" in item.keywords and not IN_CI and not os.path.exists(CHROMIUM):
             item.add_marker(pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM}"))
+        if "gettext" in item.keywords and not IN_CI and not shutil.which("msgfmt"):
+            item.add_marker(pytest.mark.skip(reason="needs GNU gettext (msgfmt)"))
         if settings.DATABASE_ROUTERS:
             _use_every_database(item)
 
@@ -165,6 +172,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 @pytest.fixture(autouse=True)
 def _clear_revocation_store() -> None:
     caches["default"].clear()
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_settings() -> Iterator[None]:
+    """LocaleMiddleware leaves the language it chose active in the thread: reset it."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
