@@ -458,8 +458,14 @@ def test_the_admin_speaks_the_operators_language(admin_client: Client, issued: A
         change_url(issued.session), headers={"Accept-Language": "fr"}
     ).content.decode()
 
+    question = admin_client.get(
+        revoke_url(issued.session), headers={"Accept-Language": "ja"}
+    ).content.decode()
+
     assert "Ausgewählte Sitzungen widerrufen" in changelist
     assert ">aktiv<" in changelist
     assert ">Benutzer<" in changelist
-    for label in (">actif<", ">remplacé<", "Jetons de rafraîchissement"):
+    for label in (">actif<", ">remplacé<", "Jetons de rafraîchissement", "Révoquer cette session"):
         assert label in change
+    assert "このセッションを失効させますか" in question
+    assert "Firefox 130 での" in question
