@@ -160,15 +160,28 @@ def check_issuer_and_audience(app_configs: Any = None, **kwargs: Any) -> list[Ch
     unset = [name for name in ("ISSUER", "AUDIENCE") if getattr(app_settings, name) is None]
     if not unset or settings.DEBUG:
         return []
-    names = " and ".join(f"JWTAUTH[{name!r}]" for name in unset)
+    if len(unset) == 2:
+        message = _(
+            "JWTAUTH['ISSUER'] and JWTAUTH['AUDIENCE'] are not set while DEBUG is off: access "
+            "tokens carry no iss and no aud, so a service that verifies them through the JWKS "
+            "cannot tell who issued them, or for whom."
+        )
+    elif unset == ["ISSUER"]:
+        message = _(
+            "JWTAUTH['ISSUER'] is not set while DEBUG is off: access tokens carry no iss, so a "
+            "service that verifies them through the JWKS cannot tell who issued them, or for "
+            "whom."
+        )
+    else:
+        message = _(
+            "JWTAUTH['AUDIENCE'] is not set while DEBUG is off: access tokens carry no aud, so a "
+            "service that verifies them through the JWKS cannot tell who issued them, or for "
+            "whom."
+        )
     return [
         Warning(
-            f"{names} {'is' if len(unset) == 1 else 'are'} not set while DEBUG is off: access "
-            "tokens carry no "
-            + " and no ".join({"ISSUER": "iss", "AUDIENCE": "aud"}[name] for name in unset)
-            + ", so a service that verifies them through the JWKS cannot tell who issued "
-            "them, or for whom.",
-            hint=(
+            message,
+            hint=_(
                 "Set JWTAUTH['ISSUER'] to a stable name of this server (its URL, say) and "
                 "JWTAUTH['AUDIENCE'] to the API the tokens are for; every service that "
                 "verifies the tokens then checks both."
