@@ -199,8 +199,9 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     if not isinstance(configured, Mapping):
         return [
             Error(
-                f"JWTAUTH must be a dict, not {type(configured).__name__}.",
-                hint='JWTAUTH = {"SIGNING_KEY": ..., ...}: see the settings table of the README.',
+                _("JWTAUTH must be a dict, not %(type)s.") % {"type": type(configured).__name__},
+                hint=_("%(example)s: see the settings table of the README.")
+                % {"example": 'JWTAUTH = {"SIGNING_KEY": ..., ...}'},
                 id="jwtauth.E006",
             )
         ]
@@ -209,7 +210,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         if name not in RULES:
             messages.append(
                 Error(
-                    f"JWTAUTH has a key jwtauth does not read: {name!r}.",
+                    _("JWTAUTH has a key jwtauth does not read: %(key)r.") % {"key": name},
                     hint=unknown_setting_hint(name),
                     id="jwtauth.E006",
                 )
@@ -220,10 +221,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             messages.append(
                 Error(
                     problem,
-                    hint=(
-                        f"Without the key jwtauth uses its default, {DEFAULTS[name]!r}; the "
-                        "README's settings table gives each key's type and meaning."
-                    ),
+                    hint=_(
+                        "Without the key jwtauth uses its default, %(default)r; the README's "
+                        "settings table gives each key's type and meaning."
+                    )
+                    % {"default": DEFAULTS[name]},
                     id="jwtauth.E007",
                 )
             )
@@ -236,9 +238,11 @@ def check_installed_apps(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
         return []
     return [
         Error(
-            "'rest_framework' is not in INSTALLED_APPS: any jwtauth or DRF page asked for as "
-            "HTML fails (TemplateDoesNotExist: rest_framework/api.html).",
-            hint='Add "rest_framework" to INSTALLED_APPS, next to "jwtauth".',
+            _(
+                "'rest_framework' is not in INSTALLED_APPS: any jwtauth or DRF page asked for as "
+                "HTML fails (TemplateDoesNotExist: rest_framework/api.html)."
+            ),
+            hint=_('Add "rest_framework" to INSTALLED_APPS, next to "jwtauth".'),
             id="jwtauth.E005",
         )
     ]

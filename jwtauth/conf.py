@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from .exceptions import ConfigurationError
 
@@ -72,34 +73,47 @@ def _fractional_seconds(value: timedelta | int | float) -> float:
 
 # --- what each key accepts --------------------------------------------------------------
 #
-# A rule says what is wrong with a value, in words that follow "JWTAUTH['KEY'] ", or
+# A rule says what is wrong with a value, in a whole sentence about the setting it is
+# given (``JWTAUTH['KEY']``; translated, so the sentence is never built from pieces), or
 # returns None. Every key of DEFAULTS has one (a test holds them to each other), so a
 # new setting is one line here; the system check jwtauth.E007 applies them all.
 
-Rule = Callable[[Any], "str | None"]
+Rule = Callable[[str, Any], "str | None"]
 
 # RFC 6265 §4.1.1: a cookie name is an RFC 2616 token.
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_COOKIE_NAME_SYMBOLS = "!#$%&'*+-.^_`|~"
 
 
-def _not(value: Any) -> str:
-    return f"not {value!r}" if not isinstance(value, type) else f"not {value.__name__}"
+def _shown(value: Any) -> str:
+    """The value as a message shows it after "not": its repr, or a type's name."""
+    return value.__name__ if isinstance(value, type) else repr(value)
 
 
-def _checked_elsewhere(value: Any) -> None:
+def _checked_elsewhere(setting: str, value: Any) -> None:
     """Keys and algorithms: ``check_keys`` (E001-E003) loads them and says what is wrong."""
     return None
 
 
-def _boolean(value: Any) -> str | None:
-    return None if isinstance(value, bool) else f"must be True or False, {_not(value)}"
+def _boolean(setting: str, value: Any) -> str | None:
+    if isinstance(value, bool):
+        return None
+    return _("%(setting)s must be True or False, not %(value)s.") % {
+        "setting": setting,
+        "value": _shown(value),
+    }
 
 
 def _text(*, optional: bool = False) -> Rule:
-    def rule(value: Any) -> str | None:
+    def rule(setting: str, value: Any) -> str | None:
         if (value is None and optional) or (isinstance(value, str) and value):
             return None
-        return f"must be a non-empty string{' or None' if optional else ''}, {_not(value)}"
+        message = (
+            _("%(setting)s must be a non-empty string or None, not %(value)s.")
+            if optional
+            else _("%(setting)s must be a non-empty string, not %(value)s.")
+        )
+        return message % {"setting": setting, "value": _shown(value)}
 
     return rule
 
@@ -110,22 +124,30 @@ def _one_of(*choices: str | None, ignore_case: bool = False) -> Rule:
 
     allowed = {fold(choice) for choice in choices}
 
-    def rule(value: Any) -> str | None:
+    def rule(setting: str, value: Any) -> str | None:
         if isinstance(value, (str, type(None))) and fold(value) in allowed:
             return None
-        return f"must be one of {', '.join(map(repr, choices))}, {_not(value)}"
+        return _("%(setting)s must be one of %(choices)s, not %(value)s.") % {
+            "setting": setting,
+            "choices": ", ".join(map(repr, choices)),
+            "value": _shown(value),
+        }
 
     return rule
 
 
 def _count(*, minimum: int, optional: bool = False) -> Rule:
-    def rule(value: Any) -> str | None:
+    def rule(setting: str, value: Any) -> str | None:
         if value is None and optional:
             return None
         if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
             return None
-        what = f"an integer of at least {minimum}{' or None' if optional else ''}"
-        return f"must be {what}, {_not(value)}"
+        message = (
+            _("%(setting)s must be an integer of at least %(minimum)d or None, not %(value)s.")
+            if optional
+            else _("%(setting)s must be an integer of at least %(minimum)d, not %(value)s.")
+        )
+        return message % {"setting": setting, "minimum": minimum, "value": _shown(value)}
 
     return rule
 
@@ -134,23 +156,33 @@ def _duration(*, positive: bool, whole_seconds: bool = True) -> Rule:
     """A ``timedelta`` or a number of seconds, read as the accessor reads it."""
     to_seconds = _seconds if whole_seconds else _fractional_seconds
 
-    def rule(value: Any) -> str | None:
+    def rule(setting: str, value: Any) -> str | None:
         usable = isinstance(value, timedelta) or (
             isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
         )
         if usable and (to_seconds(value) > 0 if positive else to_seconds(value) >= 0):
             return None
-        least = (
-            ("at least a second" if whole_seconds else "more than 0 s")
-            if positive
-            else "0 s or more"
-        )
-        return f"must be a timedelta or a number of seconds, {least}, {_not(value)}"
+        if not positive:
+            message = _(
+                "%(setting)s must be a timedelta or a number of seconds, 0 s or more, "
+                "not %(value)s."
+            )
+        elif whole_seconds:
+            message = _(
+                "%(setting)s must be a timedelta or a number of seconds, at least a second, "
+                "not %(value)s."
+            )
+        else:
+            message = _(
+                "%(setting)s must be a timedelta or a number of seconds, more than 0 s, "
+                "not %(value)s."
+            )
+        return message % {"setting": setting, "value": _shown(value)}
 
     return rule
 
 
-def _throttle_rate(value: Any) -> str | None:
+def _throttle_rate(setting: str, value: Any) -> str | None:
     """``None`` (no throttle) or a rate DRF's ``SimpleRateThrottle.parse_rate`` reads."""
     if value is None:
         return None
@@ -166,43 +198,71 @@ def _throttle_rate(value: Any) -> str | None:
         requests = None
     if isinstance(requests, int) and requests > 0:
         return None
-    return f'must be None or a rate such as "20/min" (requests per s, m, h or d), {_not(value)}'
+    return _(
+        '%(setting)s must be None or a rate such as "20/min" (requests per s, m, h or d), '
+        "not %(value)s."
+    ) % {"setting": setting, "value": _shown(value)}
 
 
-def _login_throttle_rates(value: Any) -> str | None:
+def _login_throttle_rates(setting: str, value: Any) -> str | None:
     if not isinstance(value, Mapping):
-        return f'must be a dict such as {{"ip": "20/min", "account": "10/min"}}, {_not(value)}'
+        return _("%(setting)s must be a dict such as %(example)s, not %(value)s.") % {
+            "setting": setting,
+            "example": '{"ip": "20/min", "account": "10/min"}',
+            "value": _shown(value),
+        }
     for scope, rate in value.items():
         if scope not in ("ip", "account"):
-            return f'has the key {scope!r}: its keys are "ip" and "account"'
-        problem = _throttle_rate(rate)
+            return _('%(setting)s has the key %(scope)r: its keys are "ip" and "account".') % {
+                "setting": setting,
+                "scope": scope,
+            }
+        # The entry's own rule names the entry: JWTAUTH['KEY']['entry'] ...
+        problem = _throttle_rate(f"{setting}[{scope!r}]", rate)
         if problem is not None:
-            return f"[{scope!r}] {problem}"
+            return problem
     return None
 
 
-def _cache_alias(value: Any) -> str | None:
+def _cache_alias(setting: str, value: Any) -> str | None:
     if isinstance(value, str) and value in getattr(settings, "CACHES", {}):
         return None
-    return f"must name a cache alias of CACHES, {_not(value)}"
+    return _("%(setting)s must name a cache alias of CACHES, not %(value)s.") % {
+        "setting": setting,
+        "value": _shown(value),
+    }
 
 
-def _claims_hook(value: Any) -> str | None:
+def _claims_hook(setting: str, value: Any) -> str | None:
     if callable(value):
         return None
     if not isinstance(value, str):
-        return f"must be a callable or the import string of one, {_not(value)}"
+        return _("%(setting)s must be a callable or the import string of one, not %(value)s.") % {
+            "setting": setting,
+            "value": _shown(value),
+        }
     try:
         hook = import_string(value)
     except ImportError as exc:
-        return f"is {value!r}, which cannot be imported: {exc}"
-    return None if callable(hook) else f"is {value!r}, which is not callable"
+        return _("%(setting)s is %(value)r, which cannot be imported: %(reason)s.") % {
+            "setting": setting,
+            "value": value,
+            "reason": exc,
+        }
+    if callable(hook):
+        return None
+    return _("%(setting)s is %(value)r, which is not callable.") % {
+        "setting": setting,
+        "value": value,
+    }
 
 
-def _cookie_name(value: Any) -> str | None:
+def _cookie_name(setting: str, value: Any) -> str | None:
     if isinstance(value, str) and _COOKIE_NAME.fullmatch(value):
         return None
-    return f"must be a cookie name (letters, digits and !#$%&'*+-.^_`|~), {_not(value)}"
+    return _(
+        "%(setting)s must be a cookie name (letters, digits and %(symbols)s), not %(value)s."
+    ) % {"setting": setting, "symbols": _COOKIE_NAME_SYMBOLS, "value": _shown(value)}
 
 
 RULES: dict[str, Rule] = {
@@ -241,19 +301,15 @@ RULES: dict[str, Rule] = {
 
 def setting_problem(name: str, value: Any) -> str | None:
     """What is wrong with ``value`` as ``JWTAUTH[name]`` (a known key), or ``None``."""
-    problem = RULES[name](value)
-    if problem is None:
-        return None
-    # A rule of a dict's entry names the entry: JWTAUTH['KEY']['entry'] ...
-    return f"JWTAUTH[{name!r}]{'' if problem.startswith('[') else ' '}{problem}."
+    return RULES[name](f"JWTAUTH[{name!r}]", value)
 
 
 def unknown_setting_hint(name: Any) -> str:
     """A "did you mean" for a key jwtauth does not read."""
     close = difflib.get_close_matches(str(name), DEFAULTS, n=1)
     if close:
-        return f"Did you mean {close[0]!r}?"
-    return "jwtauth reads the keys listed in the settings table of its README."
+        return _("Did you mean %(key)r?") % {"key": close[0]}
+    return _("jwtauth reads the keys listed in the settings table of its README.")
 
 
 class JWTAuthSettings:

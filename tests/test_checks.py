@@ -429,7 +429,7 @@ def test_check_messages_speak_the_language_of_the_settings() -> None:
     assert message.msg.startswith("JWTAUTH['COOKIE_SECURE'] ist aus, obwohl DEBUG aus ist")
     assert "(die Voreinstellung)" in str(message.hint)
     assert short.id == "jwtauth.E001"
-    assert short.msg == "HS256 の署名鍵は 9 バイトです。32 バイト以上必要です。"
+    assert short.msg == "JWTAUTH['SIGNING_KEY'] は 9 バイトです。HS256 には 32 バイト以上必要です。"
 
 
 def test_w002_silent_when_debugging_or_secure() -> None:

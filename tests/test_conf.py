@@ -50,6 +50,28 @@ def test_every_key_has_a_rule_that_its_default_passes() -> None:
     assert all(setting_problem(name, value) is None for name, value in DEFAULTS.items())
 
 
+def test_a_rule_says_what_is_wrong_in_one_sentence_in_the_language_of_the_settings() -> None:
+    rates = {"ip": "ten/min"}
+
+    english = setting_problem("LOGIN_THROTTLE_RATES", rates)
+    with override_settings(LANGUAGE_CODE="pt-br"):
+        portuguese = setting_problem("LOGIN_THROTTLE_RATES", rates)
+        cookie = setting_problem("ACCESS_COOKIE_NAME", "access token")
+
+    assert english == (
+        "JWTAUTH['LOGIN_THROTTLE_RATES']['ip'] must be None or a rate such as \"20/min\" "
+        "(requests per s, m, h or d), not 'ten/min'."
+    )
+    assert portuguese == (
+        "JWTAUTH['LOGIN_THROTTLE_RATES']['ip'] deve ser None ou uma taxa como \"20/min\" "
+        "(requisições por s, m, h ou d), não 'ten/min'."
+    )
+    assert cookie == (
+        "JWTAUTH['ACCESS_COOKIE_NAME'] deve ser um nome de cookie "
+        "(letras, dígitos e !#$%&'*+-.^_`|~), não 'access token'."
+    )
+
+
 def test_override_settings_is_seen_and_then_forgotten() -> None:
     with override_settings(JWTAUTH={"ACCESS_TOKEN_LIFETIME": timedelta(minutes=5)}):
         assert app_settings.ACCESS_TOKEN_LIFETIME == 300
