@@ -62,7 +62,7 @@ def test_login_by_email(client: Any, person: Any) -> None:
         assert response.status_code == 400, response.content
         error = response.json()["error"]
         assert error["code"] == "INVALID_REQUEST"
-        assert error["fields"] == {"non_field_errors": ["Give exactly one of handle."]}
+        assert error["fields"] == {"non_field_errors": ["Give exactly one of: handle."]}
     else:
         assert response.status_code == 200, response.content
 
