@@ -365,9 +365,13 @@ def check_revocation_store_reachable(app_configs: Any = None, **kwargs: Any) -> 
     except Exception as exc:  # every cache backend raises its own errors
         return [
             Warning(
-                f"The revocation store {alias!r} at {location(alias)} cannot be reached: "
-                f"{type(exc).__name__}: {exc}",
-                hint=(
+                _("The revocation store %(alias)r at %(location)s cannot be reached: %(error)s")
+                % {
+                    "alias": alias,
+                    "location": location(alias),
+                    "error": f"{type(exc).__name__}: {exc}",
+                },
+                hint=_(
                     "Until it answers, every request that checks an access token answers 503 "
                     "REVOCATION_UNAVAILABLE (or, with JWTAUTH['REVOCATION_FAIL_OPEN'], accepts "
                     "revoked tokens). Start it, or point the cache's LOCATION at it; run this "
