@@ -600,3 +600,21 @@ def test_login_with_a_too_short_secret_key_is_503_in_the_envelope(
     assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
     (record,) = [record for record in caplog.records if record.name == "jwtauth.exceptions"]
     assert "SECRET_KEY (used because JWTAUTH['SIGNING_KEY'] is not set)" in record.getMessage()
+
+
+def test_errors_and_field_messages_answer_in_the_language_asked_for(user: Any) -> None:
+    client = Client(headers={"Accept-Language": "de"})
+
+    token_error = client.get("/ninja/me", headers={"Authorization": "Bearer not-a-token"})
+    both = post(client, "login/", {"username": "a", "email": "a@example.com", "password": "x"})
+    null = post(client, "refresh/", {"refreshToken": None})
+
+    assert token_error.json()["error"] == {
+        "code": "INVALID_TOKEN",
+        "message": "Das Zugriffstoken ist ungültig.",
+    }
+    assert both.json()["error"]["code"] == "INVALID_REQUEST"
+    assert both.json()["error"]["fields"] == {
+        "non_field_errors": ["Geben Sie genau eines an: email, username."]
+    }
+    assert null.json()["error"]["fields"] == {"refreshToken": ["Dieses Feld darf nicht null sein."]}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import (
     BaseModel,
@@ -64,7 +65,7 @@ class LoginIn(BaseModel):
             extra[username_field] = _IDENTIFIER.validate_python(extra[username_field])
         names = _identifiers()
         if sum(1 for name in names if self.identifier(name)) != 1:
-            raise ValueError(f"Give exactly one of {' or '.join(names)}.")
+            raise ValueError(_("Give exactly one of: %(fields)s.") % {"fields": ", ".join(names)})
         return self
 
     def identifier(self, name: str) -> str | None:
@@ -97,7 +98,7 @@ class RefreshIn(Schema):
     @classmethod
     def not_null(cls, value: Any) -> Any:
         if value is None:
-            raise ValueError("This field may not be null.")
+            raise ValueError(_("This field may not be null."))
         return value
 
     @field_validator("refreshToken")
@@ -105,9 +106,9 @@ class RefreshIn(Schema):
     def printable(cls, value: str | None) -> str | None:
         if value is not None and len(value) <= MAX_REFRESH_TOKEN_LENGTH:
             if "\x00" in value:
-                raise ValueError("Null characters are not allowed.")
+                raise ValueError(_("Null characters are not allowed."))
             if any("\ud800" <= char <= "\udfff" for char in value):
-                raise ValueError("Surrogate characters are not allowed.")
+                raise ValueError(_("Surrogate characters are not allowed."))
         return value
 
 
