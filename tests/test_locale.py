@@ -196,6 +196,7 @@ def test_the_bearer_challenge_stays_ascii_english_whatever_the_language() -> Non
         exceptions.RevocationStoreUnavailable,
         exceptions.RequestTooLarge,
         exceptions.DatabaseUnavailable,
+        exceptions.ServerMisconfigured,
     ],
 )
 @pytest.mark.parametrize("language", LANGUAGES)
